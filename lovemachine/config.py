@@ -1,0 +1,37 @@
+"""One Settings object, read from ``LOVEMACHINE_*`` environment variables.
+
+Each entry point (CLI command, worker, API) builds it once and passes it down; nothing else reads
+the environment. ``PUBSUB_EMULATOR_HOST`` is read by Google's client itself and is not duplicated here.
+"""
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_HOME = Path("var")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOVEMACHINE_", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_HOME / 'lovemachine.db'}",
+        description="SQLAlchemy URL; SQLite file by default, postgresql+psycopg://... in production",
+    )
+    artifact_dir: Path = Field(default=DEFAULT_HOME / "artifacts", description="where model artifacts live")
+    broker: str = Field(default="local", description="'local' (embedded, in-process) or 'pubsub'")
+    gcp_project: str = Field(default="lovemachine-local", description="GCP project of the Pub/Sub topics")
+    listing_topic: str = "listing-events"
+    listing_subscription: str = "lovemachine-scorer"
+    actions_topic: str = "moderation-actions"
+    actions_subscription: str = "moderation-actions-marketplace"
+    dead_letter_topic: str = "listing-events-dead-letter"
+    dead_letter_subscription: str = "listing-events-dead-letter-sub"
+    max_delivery_attempts: int = Field(default=5, ge=5, le=100, description="Pub/Sub allows 5..100")
+    ack_deadline_seconds: int = Field(default=60, ge=10, le=600)
+    batch_size: int = Field(default=256, ge=1, le=5000)
+    batch_max_wait_ms: float = Field(default=20.0, ge=0)
+    flow_control_max_messages: int = Field(default=2000, ge=1)
+    rules_refresh_seconds: float = Field(default=5.0, gt=0)
+    model_name: str = "lovemachine"

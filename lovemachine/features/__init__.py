@@ -1,0 +1,1 @@
+"""Pure feature extraction: Listing -> text tokens and tabular signals. No I/O, no frameworks."""

@@ -1,0 +1,127 @@
+"""Listing events and moderation actions, exactly as they travel on Pub/Sub.
+
+``docs/events.md`` documents this contract for the marketplace team; these models enforce it.
+Unknown extra fields are ignored (producers may add fields without breaking us); a missing or
+malformed required field raises :class:`~lovemachine.errors.InvalidEventError`, a permanent error
+whose message names every offending field.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from lovemachine.categories import CATEGORIES
+from lovemachine.errors import InvalidEventError
+
+EVENT_TYPES = ("listing.created", "listing.updated")
+_M = TypeVar("_M", bound=BaseModel)
+MAX_TEXT = 20_000
+
+
+class _Contract(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+
+
+class Listing(_Contract):
+    id: str = Field(min_length=1, max_length=128)
+    version: int = Field(ge=0)
+    seller_id: str = Field(min_length=1, max_length=128)
+    title: str = Field(max_length=1_000)
+    description: str = Field(default="", max_length=MAX_TEXT)
+    price: float = Field(ge=0, allow_inf_nan=False)
+    currency: str = Field(min_length=3, max_length=3)
+    category: str = Field(min_length=1, max_length=128)
+    brand: str | None = Field(default=None, max_length=256)
+    condition: str | None = Field(default=None, max_length=64)
+    image_urls: list[str] = Field(default_factory=list, max_length=50)
+    locale: str = Field(default="ja-JP", max_length=35)
+
+    @field_validator("currency")
+    @classmethod
+    def _upper_currency(cls, v: str) -> str:
+        return v.upper()
+
+
+class ListingEvent(_Contract):
+    event_id: str = Field(min_length=1, max_length=256)
+    type: Literal["listing.created", "listing.updated"]
+    occurred_at: datetime
+    listing: Listing
+
+
+class LabelledListing(ListingEvent):
+    """A listing event with ground truth: the training and evaluation file format (JSONL).
+
+    ``labels`` maps category -> 0/1; categories that are absent count as 0. ``tags`` are free-form
+    (the generator records the disguise used, e.g. ``cash:katakana``) and are used for slicing
+    evaluation reports.
+    """
+
+    labels: dict[str, int] = Field(default_factory=dict)
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("labels")
+    @classmethod
+    def _known_categories(cls, v: dict[str, int]) -> dict[str, int]:
+        for name, value in v.items():
+            if name not in CATEGORIES:
+                raise ValueError(f"unknown category {name!r}")
+            if value not in (0, 1):
+                raise ValueError(f"label for {name!r} must be 0 or 1")
+        return v
+
+    def label_vector(self) -> list[int]:
+        return [int(self.labels.get(c, 0)) for c in CATEGORIES]
+
+
+class ModerationAction(_Contract):
+    """One message on ``moderation-actions`` per hide, report or restore."""
+
+    listing_id: str
+    listing_version: int
+    action: Literal["hide", "report", "restore"]
+    scores: dict[str, float]
+    reasons: list[str]
+    model_version: str
+    decided_at: datetime
+
+
+def _describe(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(p) for p in e["loc"]) or "(message)"
+        parts.append(f"{loc}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def parse_event(data: bytes | str | dict[str, Any]) -> ListingEvent:
+    """Parse one message payload into a :class:`ListingEvent` or raise ``InvalidEventError``."""
+    return _parse(ListingEvent, data)
+
+
+def parse_labelled(data: bytes | str | dict[str, Any]) -> LabelledListing:
+    return _parse(LabelledListing, data)
+
+
+def _parse(model: type[_M], data: bytes | str | dict[str, Any]) -> _M:
+    try:
+        if isinstance(data, dict):
+            return model.model_validate(data)
+        if isinstance(data, bytes):
+            try:
+                data = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidEventError(f"payload is not UTF-8: {exc}") from None
+        try:
+            obj = json.loads(data)
+        except json.JSONDecodeError as exc:
+            raise InvalidEventError(f"payload is not JSON: {exc.msg} at char {exc.pos}") from None
+        if not isinstance(obj, dict):
+            raise InvalidEventError(f"payload must be a JSON object, got {type(obj).__name__}")
+        return model.model_validate(obj)
+    except ValidationError as exc:
+        raise InvalidEventError(f"invalid listing event: {_describe(exc)}") from None

@@ -1,0 +1,131 @@
+"""Ports: the narrow interfaces the core and the applications depend on.
+
+Adapters implement them: ``lovemachine.adapters.sql`` (SQLAlchemy; SQLite and PostgreSQL),
+``lovemachine.adapters.pubsub`` (google-cloud-pubsub, emulator or GCP) and
+``lovemachine.adapters.local_broker`` (embedded, in-process). The same contract tests run against
+every implementation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from lovemachine.listings import Listing
+from lovemachine.policy import Decision
+from lovemachine.rules import Rule
+
+
+# --------------------------------------------------------------------------- messaging
+@runtime_checkable
+class ReceivedMessage(Protocol):
+    """A delivered message; the shape of ``google.cloud.pubsub_v1.subscriber.message.Message``."""
+
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def data(self) -> bytes: ...
+    @property
+    def attributes(self) -> Mapping[str, str]: ...
+    @property
+    def delivery_attempt(self) -> int | None:
+        """1 on first delivery when the subscription has a dead-letter policy, else None."""
+    @property
+    def publish_time(self) -> datetime: ...
+    def ack(self) -> None: ...
+    def nack(self) -> None: ...
+
+
+class StreamingPull(Protocol):
+    def cancel(self) -> None:
+        """Stop receiving; messages already handed to the callback stay the caller's to ack or nack."""
+
+    def result(self, timeout: float | None = None) -> None:
+        """Block until the stream has shut down (after ``cancel``) or failed."""
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Topics and subscriptions the system needs; ``Broker.ensure_topology`` creates what is missing."""
+
+    listing_topic: str
+    listing_subscription: str
+    actions_topic: str
+    actions_subscription: str
+    dead_letter_topic: str
+    dead_letter_subscription: str
+    max_delivery_attempts: int = 5
+    ack_deadline_seconds: int = 60
+
+
+class Broker(Protocol):
+    """Publish and streaming-pull, with Pub/Sub semantics (ack, nack, redelivery, dead-letter)."""
+
+    def ensure_topology(self, topology: Topology) -> None:
+        """Create the topics and subscriptions if they do not exist (idempotent)."""
+
+    def publish(self, topic: str, data: bytes, **attributes: str) -> Future[str]:
+        """Publish one message; the future resolves to the message id once the broker has it."""
+
+    def subscribe(
+        self,
+        subscription: str,
+        callback: Callable[[ReceivedMessage], None],
+        *,
+        max_messages: int = 1000,
+    ) -> StreamingPull:
+        """Start a streaming pull calling ``callback`` on broker threads, at most ``max_messages`` unacked."""
+
+    def pull(self, subscription: str, max_messages: int = 100, timeout: float = 5.0) -> list[ReceivedMessage]:
+        """Synchronous pull of up to ``max_messages`` (for tools and tests); may return fewer."""
+
+    def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- storage
+@dataclass(frozen=True)
+class RecordedDecision:
+    decision: Decision
+    created: bool
+    """False when this (listing id, version, model version) was already decided: redelivery."""
+    action_published: bool
+    """Whether its moderation action was already published (outbox flag)."""
+
+
+@dataclass(frozen=True)
+class ModelVersionRecord:
+    version: str
+    name: str
+    artifact_uri: str
+    artifact_sha256: str
+    training_data_sha256: str
+    metrics: dict[str, object]
+    thresholds: dict[str, dict[str, float]]
+    created_at: datetime
+
+
+class DecisionStore(Protocol):
+    def record_decisions(self, items: Sequence[tuple[Listing, Decision]]) -> list[RecordedDecision]:
+        """In ONE transaction: upsert each listing, insert its decision unless (listing id, listing
+        version, model version) exists, open a review item for each new ``report``/``hide``, and
+        write an audit entry. Returns, in input order, what is stored (the existing decision on
+        redelivery). Commits before returning; raises on failure with nothing written."""
+
+    def mark_actions_published(self, keys: Sequence[tuple[str, int, str]]) -> None:
+        """Set the outbox flag for (listing id, listing version, model version) keys."""
+
+
+class RuleStore(Protocol):
+    def list_rules(self, *, enabled_only: bool = True) -> list[Rule]: ...
+    def rules_revision(self) -> str:
+        """A cheap token that changes whenever any rule changes (for hot reload)."""
+
+
+class ModelRegistry(Protocol):
+    def register_model_version(self, record: ModelVersionRecord) -> None: ...
+    def get_model_version(self, version: str) -> ModelVersionRecord | None: ...
+    def set_alias(self, alias: str, version: str, *, actor: str, reason: str) -> None: ...
+    def get_alias(self, alias: str) -> ModelVersionRecord | None: ...

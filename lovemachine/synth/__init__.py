@@ -1,0 +1,13 @@
+"""Seeded, reproducible synthetic marketplace listings with ground-truth labels (see ``generator``)."""
+
+from lovemachine.synth.generator import (
+    DEFAULT_RATES,
+    DEFAULT_START,
+    HARD_NEGATIVE_RATE,
+    generate,
+    reference_price,
+    write_jsonl,
+)
+
+__all__ = ["DEFAULT_RATES", "DEFAULT_START", "HARD_NEGATIVE_RATE", "generate", "reference_price",
+           "write_jsonl"]

@@ -1,0 +1,56 @@
+# Lovemachine — every target installs what it needs first (idempotent), so on a fresh machine
+# `make demo` and `make test` are all a newcomer runs.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+BROKER  ?= local
+N       ?= 3000
+PYTEST_ARGS ?=
+
+.PHONY: help install demo test test-fast check lint typecheck imports bench worker db clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q torch==2.13.0   # pinned: a cached CPU wheel; anything else downloads GBs
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install Lovemachine with its dev tools
+
+demo: install  ## the whole slice: train, worker, events through the broker (BROKER=local|pubsub, N=3000)
+	$(BIN)/lovemachine demo --broker $(BROKER) --n $(N)
+
+test: install  ## the whole suite, incl. integration tests (starts the Pub/Sub emulator; needs PostgreSQL)
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+test-fast: install  ## unit tests only
+	$(BIN)/pytest -q tests/unit $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check lovemachine workers trainers cstool_api tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+imports: install  ## import contracts: the core never imports adapters or applications
+	$(BIN)/lint-imports
+
+check: lint typecheck imports  ## ruff, mypy and import-linter
+
+bench: install  ## end-to-end throughput and latency, embedded broker and Pub/Sub emulator
+	$(BIN)/python -m bench.e2e
+
+db: install  ## migrate the configured database (LOVEMACHINE_DATABASE_URL)
+	$(BIN)/lovemachine db upgrade
+
+worker: install  ## run a worker against Pub/Sub (set PUBSUB_EMULATOR_HOST for the emulator)
+	$(BIN)/lovemachine worker --broker pubsub
+
+clean:  ## remove generated data, databases and artifacts (keeps .venv)
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

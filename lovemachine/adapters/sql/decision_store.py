@@ -1,0 +1,265 @@
+"""Recording decisions: listings, decisions, the review queue and the outbox flag, in one transaction.
+
+Redelivery and races are settled by the database, not by reading first: the decision insert is
+``ON CONFLICT (listing_id, listing_version, model_version) DO NOTHING RETURNING ...``, so exactly
+one transaction creates a decision and every other one (a redelivered message, a second worker
+racing on PostgreSQL) sees the stored row and reports ``created=False``. Rows are written in key
+order so that two transactions over overlapping batches lock them in the same order and cannot
+deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, select, update
+
+from lovemachine.adapters.sql._base import SqlBase, dialect_insert, utcnow
+from lovemachine.adapters.sql.records import (
+    LISTING_FIELDS,
+    StoredListing,
+    decision_from_row,
+    decision_to_row,
+    listing_to_row,
+    stored_listing_from_row,
+)
+from lovemachine.adapters.sql.tables import decisions, listings, review_items
+from lovemachine.listings import Listing
+from lovemachine.policy import Action, Decision
+from lovemachine.ports import RecordedDecision
+
+Key = tuple[str, int, str]
+"""(listing id, listing version, model version): what makes a decision unique."""
+
+
+def decision_key(d: Decision) -> Key:
+    return (d.listing_id, d.listing_version, d.model_version)
+
+
+class DecisionStoreMixin(SqlBase):
+    # ----------------------------------------------------------------------------- writes
+    def record_decisions(self, items: Sequence[tuple[Listing, Decision]]) -> list[RecordedDecision]:
+        """See :meth:`lovemachine.ports.DecisionStore.record_decisions`.
+
+        Hide decisions mark the listing hidden; each new ``report`` or ``hide`` decision opens a
+        review item in the queue of its category (``auto_hidden`` for hides, so CS can restore a
+        wrong hide); hides and reports are written to the audit log as ``worker:<model version>``.
+        """
+        for listing, decision in items:
+            if (listing.id, listing.version) != (decision.listing_id, decision.listing_version):
+                raise ValueError(
+                    f"decision for {decision.listing_id}@{decision.listing_version} paired with "
+                    f"listing {listing.id}@{listing.version}"
+                )
+        if not items:
+            return []
+        now = utcnow()
+        first: dict[Key, Decision] = {}
+        for _, decision in items:
+            first.setdefault(decision_key(decision), decision)
+        with self._write() as conn:
+            self._upsert_listings(conn, [listing for listing, _ in items], now)
+            created = self._insert_decisions(conn, first)
+            existing = self._load_decisions(conn, [k for k in first if k not in created])
+            new = [(created[k], first[k]) for k in sorted(created)]
+            self._hide_listings(conn, [d for _, d in new if d.action is Action.HIDE], now)
+            self._open_review_items(conn, new, now)
+            self._audit_decisions(conn, new, now)
+        out: list[RecordedDecision] = []
+        seen: set[Key] = set()
+        for _, decision in items:
+            key = decision_key(decision)
+            if key in created:
+                out.append(RecordedDecision(first[key], created=key not in seen, action_published=False))
+            else:
+                stored, published = existing[key]
+                out.append(RecordedDecision(stored, created=False, action_published=published))
+            seen.add(key)
+        return out
+
+    def _upsert_listings(self, conn: Connection, items: Sequence[Listing], now: datetime) -> None:
+        latest: dict[str, Listing] = {}
+        for listing in items:
+            if listing.id not in latest or listing.version >= latest[listing.id].version:
+                latest[listing.id] = listing
+        rows = [
+            {**listing_to_row(latest[i]), "status": "visible", "first_seen_at": now, "updated_at": now}
+            for i in sorted(latest)
+        ]
+        stmt = dialect_insert(conn, listings)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[listings.c.id],
+            set_={**{f: stmt.excluded[f] for f in LISTING_FIELDS}, "updated_at": stmt.excluded.updated_at},
+            where=listings.c.version < stmt.excluded.version,
+        )
+        conn.execute(stmt, rows)
+
+    def _insert_decisions(self, conn: Connection, first: dict[Key, Decision]) -> dict[Key, int]:
+        """Insert the decisions whose key is not stored yet; return {key: id} of those created."""
+        stmt = (
+            dialect_insert(conn, decisions)
+            .on_conflict_do_nothing(index_elements=["listing_id", "listing_version", "model_version"])
+            .returning(
+                decisions.c.id, decisions.c.listing_id, decisions.c.listing_version, decisions.c.model_version
+            )
+        )
+        rows = [decision_to_row(first[k]) for k in sorted(first)]
+        result = conn.execute(stmt, rows)
+        return {(r.listing_id, r.listing_version, r.model_version): r.id for r in result}
+
+    def _load_decisions(self, conn: Connection, keys: Sequence[Key]) -> dict[Key, tuple[Decision, bool]]:
+        if not keys:
+            return {}
+        wanted = set(keys)
+        found: dict[Key, tuple[Decision, bool]] = {}
+        ids = sorted({k[0] for k in keys})
+        for start in range(0, len(ids), 500):
+            query = select(decisions).where(decisions.c.listing_id.in_(ids[start : start + 500]))
+            for row in conn.execute(query).mappings():
+                key = (row["listing_id"], row["listing_version"], row["model_version"])
+                if key in wanted:
+                    found[key] = (decision_from_row(row), row["action_published_at"] is not None)
+        missing = wanted - found.keys()
+        if missing:  # only possible if a row vanished between the insert and this read
+            raise RuntimeError(f"decisions neither inserted nor found: {sorted(missing)[:5]}")
+        return found
+
+    def _hide_listings(self, conn: Connection, hides: Sequence[Decision], now: datetime) -> None:
+        # Only the version that was judged is hidden: a stale decision must not hide newer content.
+        if not hides:
+            return
+        stmt = (
+            update(listings)
+            .where(and_(listings.c.id == bindparam("b_id"), listings.c.version == bindparam("b_version")))
+            .values(status="hidden", updated_at=bindparam("b_now"))
+        )
+        rows = sorted({(d.listing_id, d.listing_version) for d in hides})
+        conn.execute(stmt, [{"b_id": i, "b_version": v, "b_now": now} for i, v in rows])
+
+    def _open_review_items(
+        self, conn: Connection, new: Sequence[tuple[int, Decision]], now: datetime
+    ) -> None:
+        rows: dict[tuple[str, int, str], dict[str, Any]] = {}
+        for decision_id, d in new:
+            if d.action is Action.ALLOW:
+                continue
+            queue = d.category or "uncategorized"
+            key = (d.listing_id, d.listing_version, queue)
+            priority = max((float(s) for s in d.scores.values()), default=0.0)
+            if key in rows and rows[key]["priority"] >= priority:
+                continue
+            rows[key] = {
+                "listing_id": d.listing_id,
+                "listing_version": d.listing_version,
+                "decision_id": decision_id,
+                "queue": queue,
+                "priority": priority,
+                "status": "open",
+                "auto_hidden": d.action is Action.HIDE,
+                "created_at": now,
+            }
+        if not rows:
+            return
+        stmt = dialect_insert(conn, review_items).on_conflict_do_nothing(
+            index_elements=["listing_id", "listing_version", "queue"]
+        )
+        conn.execute(stmt, [rows[k] for k in sorted(rows)])
+
+    def _audit_decisions(self, conn: Connection, new: Sequence[tuple[int, Decision]], now: datetime) -> None:
+        self._audit(
+            conn,
+            [
+                (
+                    f"worker:{d.model_version}",
+                    Action(d.action).value,
+                    "listing",
+                    d.listing_id,
+                    {
+                        "listing_version": d.listing_version,
+                        "decision_id": decision_id,
+                        "category": d.category,
+                        "reasons": list(d.reasons),
+                    },
+                )
+                for decision_id, d in new
+                if d.action is not Action.ALLOW
+            ],
+            at=now,
+        )
+
+    def mark_actions_published(self, keys: Sequence[tuple[str, int, str]]) -> None:
+        """See :meth:`lovemachine.ports.DecisionStore.mark_actions_published` (first time kept)."""
+        if not keys:
+            return
+        stmt = (
+            update(decisions)
+            .where(
+                and_(
+                    decisions.c.listing_id == bindparam("b_listing_id"),
+                    decisions.c.listing_version == bindparam("b_listing_version"),
+                    decisions.c.model_version == bindparam("b_model_version"),
+                    decisions.c.action_published_at.is_(None),
+                )
+            )
+            .values(action_published_at=bindparam("b_now"))
+        )
+        now = utcnow()
+        with self._write() as conn:
+            conn.execute(
+                stmt,
+                [
+                    {"b_listing_id": i, "b_listing_version": v, "b_model_version": m, "b_now": now}
+                    for i, v, m in sorted(set(keys))
+                ],
+            )
+
+    # ----------------------------------------------------------------------------- reads
+    def get_listing(self, listing_id: str) -> StoredListing | None:
+        with self._read() as conn:
+            row = conn.execute(select(listings).where(listings.c.id == listing_id)).mappings().first()
+        return stored_listing_from_row(row) if row is not None else None
+
+    def decisions_for(self, listing_id: str) -> list[Decision]:
+        """Every decision on any version of the listing, oldest version and decision first."""
+        query = (
+            select(decisions)
+            .where(decisions.c.listing_id == listing_id)
+            .order_by(decisions.c.listing_version, decisions.c.decided_at, decisions.c.id)
+        )
+        with self._read() as conn:
+            return [decision_from_row(row) for row in conn.execute(query).mappings()]
+
+    def decisions_for_model(self, model_version: str) -> list[Decision]:
+        """Every decision a model version made, in the order they were stored."""
+        query = select(decisions).where(decisions.c.model_version == model_version).order_by(decisions.c.id)
+        with self._read() as conn:
+            return [decision_from_row(row) for row in conn.execute(query).mappings()]
+
+    def action_summary(self, model_version: str | None = None) -> dict[str, Any]:
+        """Decision counts: ``{"total": n, "by_action": {action: n}, "by_category": {cat: {action: n}}}``.
+
+        Every action appears in ``by_action`` (0 when absent); ``by_category`` holds the categories
+        that drove a report or hide.
+        """
+        query = select(decisions.c.category, decisions.c.action, func.count().label("n")).group_by(
+            decisions.c.category, decisions.c.action
+        )
+        if model_version is not None:
+            query = query.where(decisions.c.model_version == model_version)
+        by_action = {a.value: 0 for a in Action}
+        by_category: dict[str, dict[str, int]] = {}
+        with self._read() as conn:
+            for category, action, n in conn.execute(query):
+                by_action[action] = by_action.get(action, 0) + n
+                if category is not None:
+                    by_category.setdefault(category, {})[action] = n
+        return {"total": sum(by_action.values()), "by_action": by_action, "by_category": by_category}
+
+    def count_review_items(self, status: str = "open", *, queue: str | None = None) -> int:
+        query = select(func.count()).select_from(review_items).where(review_items.c.status == status)
+        if queue is not None:
+            query = query.where(review_items.c.queue == queue)
+        with self._read() as conn:
+            return int(conn.execute(query).scalar_one())

@@ -1,0 +1,152 @@
+"""``lovemachine demo``: the vertical slice end to end, on the embedded broker or the Pub/Sub emulator.
+
+database (Alembic) -> synthetic marketplace -> train the four classifiers -> worker -> publish
+listing events (plus a few malformed ones, which must end on the dead-letter topic) -> decisions,
+review items, moderation actions -> a summary against the generator's ground truth.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from rich.table import Table
+
+from lovemachine.categories import CATEGORIES
+from lovemachine.cli.common import console, progress_bar, step
+from lovemachine.config import Settings
+
+MALFORMED = [
+    b"not json at all",
+    json.dumps({"event_id": "bad-1", "type": "listing.created"}).encode(),
+    json.dumps({"event_id": "bad-2", "type": "listing.deleted", "occurred_at": "2026-11-01T00:00:00Z",
+                "listing": {"id": "x"}}).encode(),
+]
+
+
+def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float = 600.0) -> dict[str, object]:
+    from lovemachine.adapters.sql import SqlStore, make_engine
+    from lovemachine.adapters.sql.migrate import upgrade
+    from lovemachine.listings import parse_labelled
+    from lovemachine.synth import write_jsonl
+    from trainers.dataset import load_jsonl
+    from trainers.train import train_and_register
+    from workers.bootstrap import build_worker, make_broker, topology_from
+
+    if home.exists():
+        shutil.rmtree(home)
+    home.mkdir(parents=True)
+    s = Settings(
+        database_url=f"sqlite:///{home / 'lovemachine.db'}",
+        artifact_dir=home / "artifacts",
+        broker=broker,
+        gcp_project="lovemachine-demo",
+    )
+    console.rule(f"[bold]Lovemachine demo[/] — broker: {broker}, database: {s.database_url}")
+    with step("database schema (alembic upgrade head)"):
+        upgrade(s.database_url)
+    store = SqlStore(make_engine(s.database_url))
+
+    train_path, stream_path = home / "train.jsonl", home / "stream.jsonl"
+    with progress_bar() as bar:
+        t1 = bar.add_task("generating the training marketplace", total=train_n)
+        write_jsonl(train_path, train_n, seed=1, progress=lambda k: bar.update(t1, completed=k))
+        bar.update(t1, completed=train_n)
+        t2 = bar.add_task("generating the live listing stream", total=n)
+        write_jsonl(stream_path, n, seed=2, id_prefix="D", progress=lambda k: bar.update(t2, completed=k))
+        bar.update(t2, completed=n)
+
+    with console.status("training the four classifiers") as status:
+        record, result = train_and_register(
+            load_jsonl(train_path), registry=store, artifact_dir=s.artifact_dir, model_name=s.model_name,
+            actor="demo", progress=lambda m: status.update(f"training: {m}"),
+        )
+    console.print(f"[green]✓[/] trained {record.version} on {train_n:,} listings in {result.train_seconds:.1f}s "
+                  "and made it the champion")
+
+    store.add_rule(pattern="現金手渡し", kind="keyword", category="cash", action="report", owner="demo",
+                   note="old CS search condition: cash handed over in person")
+
+    emulator = None
+    if broker == "pubsub":
+        from lovemachine.adapters.pubsub_emulator import emulator_from_env_or_start
+
+        with step("Pub/Sub emulator (gcloud beta emulators pubsub, ~20 s to start)"):
+            emulator = emulator_from_env_or_start(s.gcp_project)
+    b = make_broker(s)
+    topology = topology_from(s)
+    worker = build_worker(s, broker=b, store=store)
+    rows = [parse_labelled(line) for line in open(stream_path, "rb")]
+    expected = len(rows) + len(MALFORMED)
+    try:
+        worker.consumer.start()
+        t0 = time.perf_counter()
+        with progress_bar() as bar:
+            pub = bar.add_task(f"publishing to {topology.listing_topic}", total=expected)
+            done = bar.add_task("decided (acked or dead-lettered)", total=expected)
+            futures = []
+            for i, r in enumerate(rows):
+                data = r.model_dump_json(include={"event_id", "type", "occurred_at", "listing"}).encode()
+                futures.append(b.publish(topology.listing_topic, data, event_type=r.type))
+                if i % 1000 == 999:
+                    futures.append(b.publish(topology.listing_topic, MALFORMED[(i // 1000) % len(MALFORMED)]))
+                bar.update(pub, completed=len(futures))
+            for extra in MALFORMED[len(futures) - len(rows):]:
+                futures.append(b.publish(topology.listing_topic, extra))
+            for f in futures:
+                f.result(timeout=60)
+            bar.update(pub, completed=len(futures))
+            deadline = time.monotonic() + timeout_s
+            stop = threading.Event()
+            while not stop.wait(0.2):
+                t = worker.consumer.totals
+                bar.update(done, completed=t.acked + t.dead_lettered)
+                if t.acked + t.dead_lettered >= expected or time.monotonic() > deadline:
+                    break
+        elapsed = time.perf_counter() - t0
+    finally:
+        totals = worker.consumer.stop()
+        b.close()
+        if emulator is not None:
+            emulator.stop()
+
+    # ---------------------------------------------------------------- summary vs ground truth
+    decided = store.decisions_for_model(record.version)
+    truth = {r.listing.id: r.labels for r in rows}
+    table = Table(title=f"{len(rows):,} listings through {broker}, model {record.version}")
+    for col in ("category", "violations", "hidden", "reported", "missed", "wrongly hidden", "wrongly reported"):
+        table.add_column(col, justify="left" if col == "category" else "right")
+    summary: dict[str, dict[str, int]] = {}
+    for cat in CATEGORIES:
+        pos = {lid for lid, lab in truth.items() if lab.get(cat)}
+        hid = {d.listing_id for d in decided if d.category == cat and d.action.value == "hide"}
+        rep = {d.listing_id for d in decided if d.category == cat and d.action.value == "report"}
+        caught = {d.listing_id for d in decided if d.action.value != "allow"}
+        row = {
+            "violations": len(pos), "hidden": len(hid), "reported": len(rep), "missed": len(pos - caught),
+            "wrongly_hidden": len(hid - pos), "wrongly_reported": len(rep - pos),
+        }
+        summary[cat] = row
+        table.add_row(cat, *(f"{v:,}" for v in row.values()))
+    console.print(table)
+    actions = Counter(d.action.value for d in decided)
+    lat = np.array(totals.latencies_s) * 1000 if totals.latencies_s else np.zeros(1)
+    console.print(
+        f"actions: hide {actions['hide']:,} · report {actions['report']:,} · allow {actions['allow']:,}   "
+        f"dead-lettered: {totals.dead_lettered} malformed   open review items: {store.count_review_items():,}\n"
+        f"throughput: {len(rows) / elapsed:,.0f} listings/s   publish→decision latency p50 "
+        f"{np.percentile(lat, 50):.0f} ms, p99 {np.percentile(lat, 99):.0f} ms"
+    )
+    example = next((d for d in decided if d.action.value == "hide"), None)
+    if example is not None:
+        console.print(f"example decision for {example.listing_id}: {example.action.value} because")
+        for reason in example.reasons:
+            console.print(f"  • {reason}")
+    console.print(f"state kept in {home}/ (database, artifacts, data). Inspect with `sqlite3 {home}/lovemachine.db`.")
+    return {"summary": summary, "actions": dict(actions), "dead_lettered": totals.dead_lettered,
+            "acked": totals.acked, "model_version": record.version}

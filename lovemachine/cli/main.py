@@ -1,0 +1,327 @@
+"""Subcommands: generate, train, score, publish, worker, db, demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from lovemachine.cli.common import console, fail, progress_bar, settings, setup_logging, step
+from lovemachine.listings import ListingEvent
+
+app = typer.Typer(
+    name="lovemachine",
+    help="Keep prohibited listings off the marketplace: generate data, train, score, run workers, demo.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+DbUrl = Annotated[
+    str | None, typer.Option("--database-url", help="SQLAlchemy URL [env: LOVEMACHINE_DATABASE_URL]")
+]
+ArtifactDir = Annotated[
+    Path | None, typer.Option("--artifact-dir", help="model artifact directory [env: LOVEMACHINE_ARTIFACT_DIR]")
+]
+Broker = Annotated[
+    str | None, typer.Option("--broker", help="'local' (embedded) or 'pubsub' [env: LOVEMACHINE_BROKER]")
+]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="debug logging")]
+
+
+# --------------------------------------------------------------------------- generate
+@app.command()
+def generate(
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSONL file to write")],
+    n: Annotated[int, typer.Option("--n", "-n", min=1, help="number of listings")] = 10_000,
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same file)")] = 0,
+    id_prefix: Annotated[str, typer.Option(help="prefix of listing ids")] = "L",
+) -> None:
+    """Write synthetic labelled listings (listing events + ground-truth labels), one JSON per line."""
+    from lovemachine.synth import write_jsonl
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with progress_bar() as bar:
+        task = bar.add_task("generating listings", total=n)
+        write_jsonl(output, n, seed=seed, id_prefix=id_prefix, progress=lambda k: bar.update(task, completed=k))
+        bar.update(task, completed=n)
+    console.print(f"wrote {n:,} labelled listings to {output}")
+
+
+# --------------------------------------------------------------------------- db
+@db_app.command("upgrade")
+def db_upgrade(database_url: DbUrl = None, revision: str = "head") -> None:
+    """Create or migrate the database schema to the latest revision."""
+    from lovemachine.adapters.sql.migrate import current_revision, upgrade
+
+    s = settings(database_url=database_url)
+    try:
+        upgrade(s.database_url, revision)
+    except Exception as exc:
+        fail(f"migration failed on {s.database_url}: {exc}")
+    console.print(f"database at {s.database_url} is at revision {current_revision(s.database_url)}")
+
+
+@db_app.command("current")
+def db_current(database_url: DbUrl = None) -> None:
+    """Print the database's schema revision."""
+    from lovemachine.adapters.sql.migrate import current_revision
+
+    s = settings(database_url=database_url)
+    typer.echo(current_revision(s.database_url) or "(empty: run `lovemachine db upgrade`)")
+
+
+# --------------------------------------------------------------------------- train
+@app.command()
+def train(
+    data: Annotated[Path | None, typer.Option("--data", help="labelled JSONL; default: generate synthetic")] = None,
+    n: Annotated[int, typer.Option("--n", help="synthetic listings when --data is not given")] = 30_000,
+    seed: Annotated[int, typer.Option(help="seed for data generation and the split")] = 0,
+    split: Annotated[str, typer.Option(help="'random' or 'time' (train on older, test on newer)")] = "random",
+    champion: Annotated[bool, typer.Option(help="make the new version the live model")] = True,
+    database_url: DbUrl = None,
+    artifact_dir: ArtifactDir = None,
+) -> None:
+    """Train the four classifiers, choose thresholds on held-out data, register the model version."""
+    from lovemachine.adapters.sql import SqlStore, make_engine
+    from lovemachine.adapters.sql.migrate import upgrade
+    from lovemachine.errors import InvalidEventError
+    from trainers.dataset import load_jsonl
+    from trainers.train import TrainConfig, train_and_register
+
+    s = settings(database_url=database_url, artifact_dir=artifact_dir)
+    if split not in ("random", "time"):
+        fail("--split must be 'random' or 'time'")
+    if data is None:
+        from lovemachine.synth import write_jsonl
+
+        data = s.artifact_dir.parent / "data" / f"synthetic-{n}-seed{seed}.jsonl"
+        if not data.exists():
+            data.parent.mkdir(parents=True, exist_ok=True)
+            with step(f"generating {n:,} synthetic labelled listings -> {data}"):
+                write_jsonl(data, n, seed=seed)
+    elif not data.exists():
+        fail(f"{data} does not exist")
+    try:
+        with step(f"reading {data}"):
+            dataset = load_jsonl(data)
+    except InvalidEventError as exc:
+        fail(str(exc))
+    upgrade(s.database_url)
+    store = SqlStore(make_engine(s.database_url))
+    with console.status("training") as status:
+        record, result = train_and_register(
+            dataset,
+            registry=store,
+            artifact_dir=s.artifact_dir,
+            model_name=s.model_name,
+            config=TrainConfig(split=split, seed=seed),
+            make_champion=champion,
+            progress=lambda m: status.update(f"training: {m}"),
+        )
+    console.print(f"[green]✓[/] trained {record.version} in {result.train_seconds:.1f}s")
+    _print_metrics(result.metrics["test"])
+    if champion:
+        console.print(f"[bold]{record.version}[/] is now the champion (live model)")
+
+
+def _print_metrics(per_cat: dict[str, dict[str, object]]) -> None:
+    from rich.table import Table
+
+    t = Table(title="held-out test split")
+    for col in ("category", "support", "PR-AUC", "report thr", "P@report", "R@report", "hide thr", "P@hide",
+                "R@hide"):
+        t.add_column(col, justify="right" if col != "category" else "left")
+    for cat, m in per_cat.items():
+        auc = m["pr_auc"]
+        t.add_row(
+            cat, str(m["support"]), f"{auc:.3f}" if isinstance(auc, float) else "-",
+            f"{m['report_threshold']:.3f}", f"{m['precision_at_report']:.3f}", f"{m['recall_at_report']:.3f}",
+            f"{m['hide_threshold']:.3f}", f"{m['precision_at_hide']:.3f}", f"{m['recall_at_hide']:.3f}",
+        )
+    console.print(t)
+
+
+# --------------------------------------------------------------------------- score
+@app.command()
+def score(
+    input: Annotated[Path, typer.Option("--input", "-i", help="JSONL of listing events (as on the topic)")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="JSONL of decisions; '-' for stdout")],
+    batch_size: Annotated[int, typer.Option(min=1, help="listings per model call")] = 256,
+    database_url: DbUrl = None,
+) -> None:
+    """Offline batch scoring with the live model: one decision per input line.
+
+    Invalid lines are reported on stderr with their line numbers and skipped; the exit status is 2 if
+    any line was invalid.
+    """
+    from lovemachine.adapters.sql import SqlStore, make_engine
+    from lovemachine.errors import InvalidEventError, LovemachineError
+    from lovemachine.listings import Listing, parse_event
+    from lovemachine.registry.loader import load_alias
+    from lovemachine.rules import RuleSet
+    from lovemachine.services.scoring import Scorer
+
+    s = settings(database_url=database_url)
+    if not input.exists():
+        fail(f"{input} does not exist")
+    store = SqlStore(make_engine(s.database_url))
+    try:
+        scorer = Scorer(model=load_alias(store), rules=RuleSet(store.list_rules()))
+    except LovemachineError as exc:
+        fail(str(exc))
+    except Exception as exc:
+        fail(f"cannot read the model registry at {s.database_url} ({exc}); run `lovemachine db upgrade` and "
+             "`lovemachine train` first")
+    total = sum(1 for _ in open(input, "rb"))
+    bad = 0
+    written = 0
+    out = sys.stdout if str(output) == "-" else open(output, "w", encoding="utf-8")
+    try:
+        with progress_bar() as bar, open(input, "rb") as f:
+            task = bar.add_task(f"scoring with {scorer.version}", total=total)
+            batch: list[Listing] = []
+
+            def flush() -> None:
+                nonlocal written
+                for d in scorer.score(batch):
+                    out.write(json.dumps({
+                        "listing_id": d.listing_id, "listing_version": d.listing_version,
+                        "action": d.action.value, "category": d.category, "scores": d.scores,
+                        "reasons": d.reasons, "model_version": d.model_version,
+                        "decided_at": d.decided_at.isoformat(),
+                    }, ensure_ascii=False) + "\n")
+                written += len(batch)
+                bar.update(task, advance=len(batch))
+                batch.clear()
+
+            for lineno, line in enumerate(f, 1):
+                if not line.strip():
+                    bar.update(task, advance=1)
+                    continue
+                try:
+                    batch.append(parse_event(line).listing)
+                except InvalidEventError as exc:
+                    bad += 1
+                    bar.update(task, advance=1)
+                    if bad <= 20:
+                        console.print(f"[yellow]{input}:{lineno}:[/] {exc}")
+                    continue
+                if len(batch) >= batch_size:
+                    flush()
+            if batch:
+                flush()
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    console.print(f"scored {written:,} listings -> {output}" + (f"; {bad} invalid lines skipped" if bad else ""))
+    if bad:
+        raise typer.Exit(2)
+
+
+# --------------------------------------------------------------------------- publish
+@app.command()
+def publish(
+    input: Annotated[Path, typer.Option("--input", "-i", help="JSONL of listing events (labelled files ok)")],
+    broker: Broker = None,
+    project: Annotated[str | None, typer.Option(help="GCP project [env: LOVEMACHINE_GCP_PROJECT]")] = None,
+    rate: Annotated[float, typer.Option(help="messages per second; 0 = as fast as possible")] = 0.0,
+) -> None:
+    """Publish listing events to the listing topic (validated; labels are stripped)."""
+    from lovemachine.errors import InvalidEventError
+    from lovemachine.listings import parse_event
+    from workers.bootstrap import make_broker, topology_from
+
+    s = settings(broker=broker or "pubsub", gcp_project=project)
+    if s.broker == "local":
+        fail("the local broker lives inside one process; use `lovemachine demo`, or --broker pubsub")
+    if not input.exists():
+        fail(f"{input} does not exist")
+    events: list[ListingEvent] = []
+    for lineno, line in enumerate(open(input, "rb"), 1):
+        if line.strip():
+            try:
+                events.append(parse_event(line))
+            except InvalidEventError as exc:
+                fail(f"{input}:{lineno}: {exc}")
+    b = make_broker(s)
+    b.ensure_topology(topology_from(s))
+    futures = []
+    with progress_bar() as bar:
+        task = bar.add_task(f"publishing to {s.listing_topic}", total=len(events))
+        t0 = time.perf_counter()
+        for i, ev in enumerate(events):
+            futures.append(b.publish(s.listing_topic, _event_bytes(ev), event_type=ev.type))
+            if rate > 0:
+                delay = t0 + (i + 1) / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+            bar.update(task, advance=1)
+        for f in futures:
+            f.result(timeout=60)
+    b.close()
+    console.print(f"published {len(events):,} events to {s.listing_topic}")
+
+
+def _event_bytes(ev: ListingEvent) -> bytes:
+    """The event exactly as the contract defines it (labels and other extras dropped)."""
+    return ev.model_dump_json().encode()
+
+
+# --------------------------------------------------------------------------- worker
+@app.command()
+def worker(
+    broker: Broker = None,
+    project: Annotated[str | None, typer.Option(help="GCP project [env: LOVEMACHINE_GCP_PROJECT]")] = None,
+    database_url: DbUrl = None,
+    verbose: Verbose = False,
+) -> None:
+    """Run a scoring worker on the listing subscription until SIGTERM (graceful: nothing is lost)."""
+    from lovemachine.errors import LovemachineError
+    from workers.bootstrap import build_worker, make_broker, run_until_signalled
+
+    setup_logging(verbose)
+    s = settings(broker=broker or "pubsub", gcp_project=project, database_url=database_url)
+    if s.broker == "local":
+        fail("the local broker lives inside one process; use `lovemachine demo`, or --broker pubsub")
+    b = make_broker(s)
+    try:
+        w = build_worker(s, broker=b)
+    except LovemachineError as exc:
+        fail(str(exc))
+    console.print(f"worker: model {w.provider.get().version}, subscription {s.listing_subscription}; Ctrl-C to stop")
+    totals = run_until_signalled(w)
+    b.close()
+    console.print(f"worker stopped: {totals.acked} acked, {totals.nacked} nacked, {totals.dead_lettered} dead-lettered")
+
+
+# --------------------------------------------------------------------------- demo
+@app.command()
+def demo(
+    broker: Broker = None,
+    n: Annotated[int, typer.Option("--n", help="listing events to publish")] = 3_000,
+    train_n: Annotated[int, typer.Option("--train-n", help="synthetic listings to train on")] = 20_000,
+    home: Annotated[Path, typer.Option(help="demo directory (database, artifacts, data); reset each run")] = Path(
+        "var/demo"
+    ),
+    verbose: Verbose = False,
+) -> None:
+    """The whole slice: database, synthetic marketplace, training, a worker, events through the broker,
+    and a summary of what was hidden / reported / allowed per category."""
+    from lovemachine.cli.demo import run_demo
+
+    setup_logging(verbose)
+    s = settings(broker=broker)
+    if s.broker not in ("local", "pubsub"):
+        fail("--broker must be 'local' or 'pubsub'")
+    run_demo(broker=s.broker, n=n, train_n=train_n, home=home)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,139 @@
+"""Tabular signals: price against the brand's and category's usual price, keyword-stuffing shape.
+
+Counterfeits are cheap luxury goods: a Louis Vuitton bag at 5% of what Louis Vuitton bags usually
+sell for is suspicious even when the text is clean. ``PriceReference`` learns the usual (median log)
+price per brand and per marketplace category from *clean* training listings and is stored with the
+model. Stuffing signals measure how much of a description is a bare list of brand names and tags.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from statistics import median
+
+import numpy as np
+
+from lovemachine.features.brands import BrandLexicon
+from lovemachine.features.text import normalise
+from lovemachine.listings import Listing
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "log_price",
+    "brand_price_ratio",
+    "has_brand_reference",
+    "brand_reference_log_price",
+    "category_price_ratio",
+    "n_brand_mentions",
+    "n_distinct_brands",
+    "brand_mention_share",
+    "n_hashtags",
+    "hashtag_share",
+    "log_description_length",
+    "log_n_terms",
+    "unique_term_ratio",
+    "list_share",
+    "digit_share",
+    "title_length",
+)
+
+_NO_DIGITS = dict.fromkeys(map(ord, "0123456789"), None)
+_SEGMENTS = re.compile(r"[\s,、，/|・;；]+")
+
+
+@dataclass
+class PriceReference:
+    """Median log-price per canonical brand and per marketplace category (clean listings only)."""
+
+    brand_log_median: dict[str, float] = field(default_factory=dict)
+    category_log_median: dict[str, float] = field(default_factory=dict)
+    global_log_median: float = math.log1p(3000.0)
+    min_count: int = 5
+
+    @classmethod
+    def fit(
+        cls, listings: Sequence[Listing], clean: Sequence[bool], lexicon: BrandLexicon, min_count: int = 5
+    ) -> PriceReference:
+        by_brand: dict[str, list[float]] = defaultdict(list)
+        by_cat: dict[str, list[float]] = defaultdict(list)
+        all_prices: list[float] = []
+        for listing, ok in zip(listings, clean, strict=True):
+            if not ok:
+                continue
+            lp = math.log1p(listing.price)
+            all_prices.append(lp)
+            by_cat[listing.category].append(lp)
+            brand = lexicon.canonical(listing.brand)
+            if brand:
+                by_brand[brand].append(lp)
+        return cls(
+            brand_log_median={b: median(v) for b, v in by_brand.items() if len(v) >= min_count},
+            category_log_median={c: median(v) for c, v in by_cat.items() if len(v) >= min_count},
+            global_log_median=median(all_prices) if all_prices else math.log1p(3000.0),
+            min_count=min_count,
+        )
+
+
+class TabularFeaturizer:
+    """Listing (+ its normalised text) -> fixed-width float vector named by ``FEATURE_NAMES``."""
+
+    def __init__(self, lexicon: BrandLexicon, prices: PriceReference) -> None:
+        self.lexicon = lexicon
+        self.prices = prices
+
+    def brand_of(self, listing: Listing, mentions: list[str]) -> str | None:
+        """The listing's brand field if known, else the first brand named in its title/text."""
+        b = self.lexicon.canonical(listing.brand)
+        if b and b in self.prices.brand_log_median:
+            return b
+        for m in mentions:
+            if m in self.prices.brand_log_median:
+                return m
+        return b
+
+    def transform(self, listings: Sequence[Listing], texts: Sequence[str] | None = None) -> np.ndarray:
+        if texts is None:
+            texts = [normalise(f"{x.title} {x.description}") for x in listings]
+        out = np.zeros((len(listings), len(FEATURE_NAMES)), dtype=np.float32)
+        ref = self.prices
+        for i, (listing, text) in enumerate(zip(listings, texts, strict=True)):
+            lp = math.log1p(listing.price)
+            desc = normalise(listing.description) if listing.description else ""
+            desc_mentions = self.lexicon.find(desc) if desc else []
+            title_mentions = self.lexicon.find(normalise(listing.title))
+            mentions = title_mentions + desc_mentions
+            brand = self.brand_of(listing, mentions)
+            bref = ref.brand_log_median.get(brand) if brand else None
+            cref = ref.category_log_median.get(listing.category, ref.global_log_median)
+            segments = _SEGMENTS.split(desc) if desc else []
+            segments = [s for s in segments if s]
+            n_seg = max(len(segments), 1)
+            n_hash = desc.count("#")
+            short = sum(1 for s in segments if len(s) <= 12)
+            out[i] = (
+                lp,
+                (lp - bref) if bref is not None else 0.0,
+                1.0 if bref is not None else 0.0,
+                bref if bref is not None else 0.0,
+                lp - cref,
+                len(mentions),
+                len(set(mentions)),
+                len(desc_mentions) / n_seg,
+                n_hash,
+                n_hash / n_seg,
+                math.log1p(len(desc)),
+                math.log1p(len(segments)),
+                len(set(segments)) / n_seg,
+                short / n_seg if len(segments) >= 8 else 0.0,
+                (len(text) - len(text.translate(_NO_DIGITS))) / max(len(text), 1),
+                len(listing.title),
+            )
+        return out
+
+
+def known_brands(listings: Iterable[Listing]) -> list[str]:
+    """Brand names from the ``brand`` field of training listings (added to the lexicon)."""
+    return sorted({x.brand for x in listings if x.brand})

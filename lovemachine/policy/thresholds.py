@@ -1,0 +1,70 @@
+"""Choosing thresholds from held-out labels instead of typing them in.
+
+``hide`` is the lowest score at which precision on held-out labels is at least ``hide_precision``
+(0.99 by default: an automatic hide must almost never hit an innocent seller); ``report`` is the
+lowest score at which precision is at least ``report_precision`` (the floor below which CS time is
+wasted).
+
+Precision is judged by a one-sided Wilson lower bound (``z``; 1.0 ≈ 84% confidence), not by the
+point estimate: the lowest threshold whose *observed* precision just reaches 0.99 on a few hundred
+validation rows sits on the edge and misses the target on new data. When a target is unreachable
+the threshold is 1.0, i.e. that action never fires on the model's score alone.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from lovemachine.policy.policy import Thresholds
+
+
+def wilson_lower_bound(successes: np.ndarray, n: np.ndarray, z: float) -> np.ndarray:
+    n = np.maximum(n, 1)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = p + z * z / (2 * n)
+    margin = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (centre - margin) / denom
+
+
+def threshold_at_precision(y_true: np.ndarray, scores: np.ndarray, target: float, *, z: float = 1.0) -> float:
+    """Lowest threshold whose precision lower bound (on everything scoring >= it) meets ``target``.
+
+    Precision here is cumulative (all listings at or above the threshold), so the top few
+    listings, whose bound is wide only because there are few of them, do not veto a threshold.
+    """
+    y = np.asarray(y_true).astype(bool)
+    s = np.asarray(scores, dtype=np.float64)
+    if y.sum() == 0:
+        return 1.0
+    order = np.argsort(-s, kind="stable")
+    s_sorted, y_sorted = s[order], y[order]
+    tp = np.cumsum(y_sorted)
+    flagged = np.arange(1, len(s) + 1)
+    # only cut between distinct scores: threshold s_sorted[i] flags everything scoring >= it
+    last_of_run = np.r_[s_sorted[1:] != s_sorted[:-1], True]
+    lb = wilson_lower_bound(tp, flagged, z)
+    ok = lb >= target
+    acceptable = np.nonzero(last_of_run & ok)[0]
+    if len(acceptable) == 0:
+        return 1.0
+    return float(min(1.0, s_sorted[acceptable[-1]]))
+
+
+def choose_thresholds(
+    y_true: np.ndarray,
+    scores: np.ndarray,
+    *,
+    hide_precision: float = 0.99,
+    report_precision: float = 0.8,
+    z: float = 1.0,
+) -> Thresholds:
+    if not (0 < report_precision <= hide_precision <= 1):
+        raise ValueError("need 0 < report_precision <= hide_precision <= 1")
+    hide = threshold_at_precision(y_true, scores, hide_precision, z=z)
+    report = threshold_at_precision(y_true, scores, report_precision, z=z)
+    if math.isnan(report):
+        report = 1.0
+    return Thresholds(report=min(report, hide), hide=hide)

@@ -1,0 +1,1 @@
+"""Use-cases over the ports: scoring now; reviewing, retraining and promoting later."""

@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+from lovemachine.policy.thresholds import choose_thresholds, threshold_at_precision, wilson_lower_bound
+
+
+def test_wilson_bound_is_below_the_point_estimate_and_tightens_with_n():
+    lb10 = wilson_lower_bound(np.array([10]), np.array([10]), 1.0)[0]
+    lb1000 = wilson_lower_bound(np.array([1000]), np.array([1000]), 1.0)[0]
+    assert lb10 < lb1000 < 1.0
+    assert wilson_lower_bound(np.array([50]), np.array([100]), 1.0)[0] < 0.5
+
+
+def test_threshold_separates_perfectly_separable_scores():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.ones(500), np.zeros(5000)]
+    s = np.r_[rng.uniform(0.7, 1.0, 500), rng.uniform(0.0, 0.6, 5000)]
+    t = threshold_at_precision(y, s, 0.99)
+    assert t <= 0.7  # every positive kept
+    assert y[s >= t].mean() >= 0.99
+
+
+def test_threshold_moves_up_when_negatives_score_high():
+    rng = np.random.default_rng(1)
+    y = np.r_[np.ones(1000), np.zeros(1000)]
+    s = np.r_[rng.uniform(0.5, 1.0, 1000), rng.uniform(0.0, 0.75, 1000)]
+    t99 = threshold_at_precision(y, s, 0.99)
+    t80 = threshold_at_precision(y, s, 0.80)
+    assert t99 >= 0.74  # above the negatives' range
+    assert t80 < t99
+    flagged = s >= t99
+    assert y[flagged].mean() >= 0.99
+
+
+def test_unreachable_target_means_never():
+    y = np.array([1, 0] * 100)
+    s = np.linspace(0, 1, 200)
+    assert threshold_at_precision(y, s, 0.99) == 1.0
+    assert threshold_at_precision(np.zeros(10), np.linspace(0, 1, 10), 0.9) == 1.0
+
+
+def test_choose_thresholds_orders_report_below_hide():
+    rng = np.random.default_rng(2)
+    y = np.r_[np.ones(400), np.zeros(4000)]
+    s = np.r_[rng.beta(5, 1, 400), rng.beta(1, 5, 4000)]
+    t = choose_thresholds(y, s, hide_precision=0.99, report_precision=0.8)
+    assert t.report <= t.hide
+    with pytest.raises(ValueError):
+        choose_thresholds(y, s, hide_precision=0.5, report_precision=0.9)

@@ -33,5 +33,6 @@ class Settings(BaseSettings):
     batch_size: int = Field(default=256, ge=1, le=5000)
     batch_max_wait_ms: float = Field(default=20.0, ge=0)
     flow_control_max_messages: int = Field(default=2000, ge=1)
+    subscriber_streams: int = Field(default=2, ge=1, le=16, description="parallel streaming pulls per worker")
     rules_refresh_seconds: float = Field(default=5.0, gt=0)
     model_name: str = "lovemachine"

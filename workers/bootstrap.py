@@ -77,6 +77,7 @@ def build_worker(
         max_wait_s=settings.batch_max_wait_ms / 1000.0,
         max_outstanding=settings.flow_control_max_messages,
         on_batch=on_batch,
+        streams=settings.subscriber_streams,
     )
     return Worker(consumer=consumer, provider=provider, store=store)
 

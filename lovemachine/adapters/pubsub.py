@@ -339,14 +339,29 @@ class PubSubBroker:
         return handle
 
     def pull(self, subscription: str, max_messages: int = 100, timeout: float = 5.0) -> list[ReceivedMessage]:
+        """Return the messages available now, polling until ``timeout`` while there are none.
+
+        Polls with ``return_immediately`` (deprecated in the API, still served) instead of one long
+        poll: when a long poll is cut short by its deadline, the emulator may already have handed a
+        message to it; that delivery is lost and the message only returns after its ack deadline.
+        """
         path = self.subscription_path(subscription)
-        try:
-            response = self._subscribers[0].pull(
-                request={"subscription": path, "max_messages": max_messages}, timeout=timeout
-            )
-        except (gexc.DeadlineExceeded, gexc.RetryError):
-            return []
-        return [PulledMessage(self, subscription, rm) for rm in response.received_messages]
+        request = {"subscription": path, "max_messages": max_messages, "return_immediately": True}
+        deadline = time.monotonic() + timeout
+        pause = 0.02
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                response = self._subscribers[0].pull(request=request, timeout=max(remaining, 1.0))
+            except (gexc.DeadlineExceeded, gexc.RetryError):
+                response = None
+            if response is not None and response.received_messages:
+                return [PulledMessage(self, subscription, rm) for rm in response.received_messages]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return []
+            time.sleep(min(pause, remaining))
+            pause = min(pause * 2, 0.25)
 
     # ------------------------------------------------------------------ internals for PulledMessage
     def _acknowledge(self, subscription: str, ack_ids: list[str]) -> None:
@@ -368,10 +383,10 @@ class PubSubBroker:
     ) -> None:
         # Runs once the stream has shut down, dispatcher included: from now on we own its queue.
         settler = _AfterCancelSettler(self, client, path, scheduler.queue)
+        settler.start()
         with self._lock:
             self._settlers = [t for t in self._settlers if t.is_alive()]
             self._settlers.append(settler)
-        settler.start()
 
     def _forget(self, handle: _StreamingPulls) -> None:
         with self._lock:

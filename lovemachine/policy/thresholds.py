@@ -3,7 +3,10 @@
 ``hide`` is the lowest score at which precision on held-out labels is at least ``hide_precision``
 (0.99 by default: an automatic hide must almost never hit an innocent seller); ``report`` is the
 lowest score at which precision is at least ``report_precision`` (the floor below which CS time is
-wasted).
+wasted) *and* the marginal precision — of the ``window`` listings just above the threshold —
+has not yet fallen below ``report_marginal``. Without the marginal rule a near-perfect model gets a
+report threshold deep in the noise (1e-5), because the cumulative precision of everything above it
+still looks fine while each extra report there is almost surely innocent.
 
 Precision is judged by a one-sided Wilson lower bound (``z``; 1.0 ≈ 84% confidence), not by the
 point estimate: the lowest threshold whose *observed* precision just reaches 0.99 on a few hundred
@@ -53,18 +56,42 @@ def threshold_at_precision(y_true: np.ndarray, scores: np.ndarray, target: float
     return float(min(1.0, s_sorted[acceptable[-1]]))
 
 
+def marginal_cutoff(y_true: np.ndarray, scores: np.ndarray, floor: float, window: int = 25) -> float:
+    """Score at which the precision of the last ``window`` listings (by descending score) first
+    drops below ``floor``; 1.0 if it does so at once, the lowest score if it never does."""
+    y = np.asarray(y_true, dtype=np.float64)
+    s = np.asarray(scores, dtype=np.float64)
+    if len(s) == 0 or y.sum() == 0:
+        return 1.0
+    order = np.argsort(-s, kind="stable")
+    s_sorted, y_sorted = s[order], y[order]
+    w = max(1, min(window, len(s)))
+    csum = np.r_[0.0, np.cumsum(y_sorted)]
+    idx = np.arange(w - 1, len(s))
+    marginal = (csum[idx + 1] - csum[idx + 1 - w]) / w
+    below = np.nonzero(marginal < floor)[0]
+    if len(below) == 0:
+        return float(s_sorted[-1])
+    i = int(idx[below[0]])  # first cut whose trailing window is too impure
+    return float(s_sorted[max(i - w + 1, 0)]) if i - w + 1 > 0 else 1.0
+
+
 def choose_thresholds(
     y_true: np.ndarray,
     scores: np.ndarray,
     *,
     hide_precision: float = 0.99,
     report_precision: float = 0.8,
+    report_marginal: float = 0.5,
     z: float = 1.0,
 ) -> Thresholds:
     if not (0 < report_precision <= hide_precision <= 1):
         raise ValueError("need 0 < report_precision <= hide_precision <= 1")
     hide = threshold_at_precision(y_true, scores, hide_precision, z=z)
-    report = threshold_at_precision(y_true, scores, report_precision, z=z)
+    report = max(
+        threshold_at_precision(y_true, scores, report_precision, z=z),
+        marginal_cutoff(y_true, scores, report_marginal),
+    )
     if math.isnan(report):
         report = 1.0
     return Thresholds(report=min(report, hide), hide=hide)

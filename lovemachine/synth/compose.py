@@ -17,19 +17,19 @@ from lovemachine.synth.vocab import BRANDS, COLORS_EN, COLORS_JA, DETAILS, GENER
 
 _BRAND_CUM = list(accumulate(b.weight for b in BRANDS))
 _FAKE_CUM = list(accumulate(b.fake_weight for b in BRANDS))
-_NOBRAND = {
-    lang: tuple(t for t in table["intro"] if "{b}" not in t) for lang, table in (("ja", phrases.JA), ("en",
-                                                                                                      phrases.EN))
-}
+_TABLES = {"ja": phrases.JA, "en": phrases.EN}
+_NOBRAND = {lang: tuple(t for t in table["intro"] if "{b}" not in t) for lang, table in _TABLES.items()}
 _NEW_STATE = {
     "ja": ("新品未使用です。", "未開封です。", "タグ付きの新品です。", "購入後、開封のみです。",
            "新品・未使用品です。"),
     "en": ("Brand new, never used.", "Unopened.", "New with tags.", "Brand new in box."),
 }
 COND_PRICE = (1.25, 1.1, 1.0, 0.8, 0.6, 0.4)
-_KIND = dict.fromkeys(("fashion/womens", "fashion/mens", "fashion/shoes", "sports", "outdoor"),
-                      "wear") | dict.fromkeys(
-    ("fashion/bags", "fashion/wallets"), "bag")
+_WEAR = ("fashion/womens", "fashion/mens", "fashion/shoes", "sports", "outdoor")
+_KIND = dict.fromkeys(_WEAR, "wear") | dict.fromkeys(("fashion/bags", "fashion/wallets"), "bag")
+_MIDDLE = (("acquired", 0.4), ("usage", 0.5), ("measure", 0.25), ("included", 0.35), ("shipping", 0.65),
+           ("home", 0.35), ("reason", 0.22), ("caution", 0.3))
+_STATE_JA = ("新品・未使用", "未使用に近い", "目立った傷なし", "やや傷あり", "傷あり", "ジャンク")
 
 
 class Draft:
@@ -91,22 +91,19 @@ def item_name(rng: random.Random, item: Item, lang: str, *, branded: bool = True
 def fill(rng: random.Random, template: str, b: str, i: str) -> str:
     if "{" not in template:
         return template
-    return template.format(
-        b=b, i=i, y=rng.randint(2012, 2025), n=rng.randint(2, 45), m=rng.randint(10, 70), k=rng.randint(2,
-                                                                                                        15),
-        w=rng.randrange(80, 1800, 10),
-    )
+    return template.format(b=b, i=i, y=rng.randint(2012, 2025), n=rng.randint(2, 45), m=rng.randint(10, 70),
+                           k=rng.randint(2, 15), w=rng.randrange(80, 1800, 10))
 
 
-def make_title(rng: random.Random, lang: str, b: str, i: str, category: str, *, extra: str = "") -> str:
-    table = phrases.JA if lang == "ja" else phrases.EN
+def make_title(rng: random.Random, lang: str, b: str, i: str, category: str) -> str:
+    table = _TABLES[lang]
     parts: list[str] = []
     if rng.random() < 0.38:
         parts.append(rng.choice(table["title_prefix"]))
+    if rng.random() < 0.22:
+        i = f"{rng.choice(table['qualifier'])} {i}"
     core = [b, i] if (not b or rng.random() < 0.85) else [i, b]
     parts.extend(x for x in core if x)
-    if extra:
-        parts.insert(rng.randint(0, len(parts)), extra)
     if rng.random() < 0.35:
         parts.append(rng.choice(COLORS_JA if lang == "ja" else COLORS_EN))
     details = DETAILS.get(category)
@@ -122,7 +119,7 @@ def make_title(rng: random.Random, lang: str, b: str, i: str, category: str, *, 
 
 
 def make_description(rng: random.Random, lang: str, b: str, i: str, category: str, cond: int) -> list[str]:
-    table = phrases.JA if lang == "ja" else phrases.EN
+    table = _TABLES[lang]
     r = rng.random()
     if r < 0.05:
         return []
@@ -136,13 +133,12 @@ def make_description(rng: random.Random, lang: str, b: str, i: str, category: st
     head.append(fill(rng, rng.choice(table["intro"] if b else _NOBRAND[lang]), b, i))
     mid: list[str] = []
     kind = _KIND.get(category, "")
-    for key, p in (("acquired", 0.4), ("usage", 0.0 if cond == 0 else 0.5), ("measure", 0.25), ("included",
-                                                                                                0.35),
-                   ("shipping", 0.65), ("home", 0.35), ("reason", 0.22), ("caution", 0.3)):
-        if rng.random() < p:
-            if kind and key in ("usage", "measure") and rng.random() < 0.7:
-                key = f"{key}_{kind}" if key == "measure" or kind == "wear" else key
-            mid.append(fill(rng, rng.choice(table[key]), b, i))
+    for key, p in _MIDDLE:
+        if rng.random() >= p or (key == "usage" and cond == 0):
+            continue
+        if kind and (key == "measure" or (key == "usage" and kind == "wear")) and rng.random() < 0.7:
+            key = f"{key}_{kind}"  # measure_bag, measure_wear, usage_wear
+        mid.append(fill(rng, rng.choice(table[key]), b, i))
     mid.append(rng.choice(_NEW_STATE[lang]) if cond == 0 else rng.choice(table["state"]))
     rng.shuffle(mid)
     tail = [rng.choice(table["closing"])] if rng.random() < 0.6 else []
@@ -157,7 +153,7 @@ def _structured(rng: random.Random, b: str, i: str, cond: int) -> list[str]:
     bullet = rng.choice(("■", "◆", "●", "・", "【", "▶"))
     close = "】" if bullet == "【" else ""
     rows = [f"{bullet}ブランド{close}：{b}" if b else "", f"{bullet}商品名{close}：{i}",
-            f"{bullet}状態{close}：{('新品・未使用', '未使用に近い', '目立った傷なし', 'やや傷あり', '傷あり', 'ジャンク')[cond]}"]
+            f"{bullet}状態{close}：{_STATE_JA[cond]}"]
     if rng.random() < 0.5:
         rows.append(f"{bullet}カラー{close}：{rng.choice(COLORS_JA)}")
     if rng.random() < 0.5:
@@ -197,7 +193,7 @@ def round_yen(rng: random.Random, yen: float) -> int:
         step = 1_000 if rng.random() < 0.6 else 500
     else:
         step = 10_000 if rng.random() < 0.5 else 1_000
-    p = max(300, int(round(x / step)) * step)
+    p = max(300, round(x / step) * step)
     if p >= 1_000 and rng.random() < 0.2:
         p -= rng.choice((20, 1 if p < 3_000 else 20, 100 if p >= 10_000 else 10))
     return p

@@ -32,7 +32,8 @@ from lovemachine.synth.violations import add_adult, add_cash, adult, cash, count
 from lovemachine.synth.vocab import BRAND_BY_NAME, CONDITIONS_EN, CONDITIONS_JA, USD_JPY
 
 DEFAULT_RATES: dict[str, float] = {COUNTERFEIT: 0.07, ADULT: 0.04, CASH: 0.05, KEYWORD_STUFFING: 0.05}
-HARD_NEGATIVE_RATE = 0.15  # share of clean listings that are hard negatives; override with rates["hard_negative"]
+# share of clean listings that are hard negatives; override with rates["hard_negative"]
+HARD_NEGATIVE_RATE = 0.15
 DEFAULT_START = datetime(2026, 10, 1, tzinfo=UTC)
 JA_SHARE = 0.7
 USD_SHARE_EN = 0.12  # English listings priced in dollars; the rest are in yen like everything else
@@ -63,7 +64,10 @@ def generate(
     if days <= 0:
         raise ValueError("days must be > 0")
     probs, hard_rate = _rates(rates)
-    t0 = DEFAULT_START if start is None else (start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC))
+    if start is None:
+        t0 = DEFAULT_START
+    else:
+        t0 = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
     return _rows(n, random.Random(seed), t0, days, probs, hard_rate, id_prefix)
 
 
@@ -75,17 +79,22 @@ def write_jsonl(
     ``progress(k)`` is called every 1,000 rows and at the end with the number of rows written. The
     file appears atomically: rows go to a temporary file that replaces ``path`` when complete.
     """
+    rows = generate(n, seed=seed, **kw)  # validates the arguments before any file is touched
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     k = 0
-    with tmp.open("w", encoding="utf-8", newline="\n") as f:
-        for k, row in enumerate(generate(n, seed=seed, **kw), 1):
-            f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
-            f.write("\n")
-            if progress is not None and k % 1000 == 0:
-                progress(k)
-    os.replace(tmp, path)
+    try:
+        with tmp.open("w", encoding="utf-8", newline="\n") as f:
+            for k, row in enumerate(rows, 1):
+                f.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")))
+                f.write("\n")
+                if progress is not None and k % 1000 == 0:
+                    progress(k)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     if progress is not None and k % 1000:
         progress(k)
     return n
@@ -218,7 +227,7 @@ def _row(rng: random.Random, index: int, clock: _Clock, sellers: _Sellers, probs
     version = 1 if r < 0.85 else (2 if r < 0.95 else 3)
     condition = None if rng.random() < 0.03 else (CONDITIONS_JA if ja else CONDITIONS_EN)[d.cond]
     n_images = rng.choices((1, 2, 3, 4), cum_weights=(0.25, 0.5, 0.75, 1.0))[0]
-    seller = sellers.pick(rng, fake or adu or csh or stf)
+    seller = sellers.pick(rng, bool(fake or adu or csh or stf))
     occurred_at = clock.at(index, rng.random())
     event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     return {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import dataclass
 
 from lovemachine.synth import phrases
 from lovemachine.synth.compose import Draft, base, fill, make_description, make_title, pick_brand, spell
@@ -16,85 +17,94 @@ from lovemachine.synth.vocab import BRAND_BY_NAME, BRANDS, LUXURY, Item
 
 KINDS = ("genuine_luxury", "card_case", "cashflow_book", "gift_wrapping", "trading_cards", "lingerie_new",
          "brand_mention", "not_replica", "magazine", "coin_case", "adult_word_benign", "massage",
-         "brand_packaging", "few_hashtags")
-_WEIGHTS = (16, 8, 6, 6, 9, 6, 9, 6, 5, 5, 5, 4, 5, 5)
+         "brand_packaging", "few_hashtags", "similar_brands")
+_WEIGHTS = (16, 8, 6, 6, 9, 6, 9, 6, 5, 5, 5, 4, 5, 5, 6)
 
 _PROOF = {
     "ja": ("正規品です。", "購入証明書（レシート）あり。", "{y}年に直営店で購入、レシートあります。",
-           "ギャランティカード付きです。",
-           "ブランド買取店で鑑定済みです。", "大黒屋で鑑定済みの正規品です。", "国内正規店で購入しました。",
-               "購入時のレシートをお付けします。"),
+           "ギャランティカード付きです。", "ブランド買取店で鑑定済みです。", "大黒屋で鑑定済みの正規品です。",
+           "国内正規店で購入しました。", "購入時のレシートをお付けします。"),
     "en": ("Authentic, receipt included.", "Comes with proof of purchase.", "Authenticated by a reseller.",
            "Bought at the boutique in {y}, receipt available.", "With authenticity card."),
 }
 _NOT_REPLICA = {
     "ja": ("レプリカではありません。", "コピー品ではなく正規品です。",
-           "偽物ではありませんのでご安心ください。",
-           "N品やコピー品ではございません。", "本物です、スーパーコピー等ではありません。"),
+           "偽物ではありませんのでご安心ください。", "N品やコピー品ではございません。",
+           "本物です、スーパーコピー等ではありません。"),
     "en": ("Not a replica.", "100% authentic, not a fake.", "This is not a copy or a rep.",
            "No replicas here, genuine only."),
 }
-# kind -> (ja names, en names, category, median yen)
-_SIMPLE: dict[str, tuple[tuple[str, ...], tuple[str, ...], str, float]] = {
-    "card_case": (("カードケース", "名刺入れ", "パスケース", "財布 カード入れ多数", "カード入れ ミニ財布",
-                   "ICカードケース"),
-                  ("card holder", "card case", "business card case", "wallet with card slots"),
-                      "fashion/wallets", 2_500),
-    "cashflow_book": (("金持ち父さん貧乏父さん", "キャッシュフロー・ゲーム 日本語版", "お金の大学",
-                       "家計簿の本", "お金の本 まとめ売り",
-                       "キャッシュフロー経営入門", "現金主義の家計術 本"),
-                      ("Rich Dad Poor Dad", "The Psychology of Money", "Cashflow Quadrant book",
-                       "personal finance books"),
-                      "books", 1_000),
-    "gift_wrapping": (("ギフトボックス", "ラッピング袋 50枚", "ギフト包装 リボン セット", "プレゼント用 箱",
-                       "ギフトバッグ 10枚"),
-                      ("gift box set", "gift wrap paper", "gift bags x10", "ribbon and wrapping set"), "home",
-                          700),
-    "trading_cards": (("ポケモンカード ピカチュウ", "ポケカ まとめ売り", "遊戯王 ブルーアイズ",
-                       "デュエマ デッキ", "ワンピースカード",
-                       "ポケモンカード 未開封 BOX", "トレカ まとめ 100枚"),
-                      ("Pokemon cards bundle", "Yu-Gi-Oh! cards lot", "MTG commander deck",
-                       "trading cards 100 lot"),
-                      "hobby", 1_800),
-    "lingerie_new": (("ランジェリー 新品 タグ付き", "ブラ ショーツ セット 新品", "水着 ビキニ 新品",
-                      "ナイトブラ 未使用",
-                      "ワコール ブラジャー 新品"), ("swimsuit new with tags", "bra set, new in package",
-                                                    "bikini NWT"),
-                     "fashion/womens", 2_000),
-    "magazine": (("雑誌 付録 ポーチ", "sweet 付録 バッグ", "ファッション雑誌 2024年5月号",
-                  "大人のおしゃれ手帖 付録", "InRed 付録 財布"),
-                 ("fashion magazine issue", "magazine with free tote"), "magazines", 800),
-    "coin_case": (("コインケース", "小銭入れ", "がま口 コインケース", "革 コインケース ハンドメイド"),
-                  ("coin purse", "leather coin case"), "fashion/wallets", 1_500),
-    "adult_word_benign": (("大人のぬりえ", "大人用 マスク 50枚", "大人の科学 付録", "大人向け 英語学習本",
-                           "大人用 浴衣", "大人のための図鑑"),
-                          ("adult coloring book", "adult size face masks", "grown-up puzzle 1000 pieces"),
-                              "books", 1_100),
-    "massage": (("ハンディマッサージャー 肩こり", "マッサージガン", "フットマッサージャー",
-                 "電動 マッサージ器 首"),
-                ("massage gun", "foot massager", "neck massager"), "beauty", 3_500),
+
+
+@dataclass(frozen=True)
+class _Kind:
+    ja: tuple[str, ...]  # item names
+    en: tuple[str, ...]
+    category: str
+    median: float  # JPY
+    lines_ja: tuple[str, ...]  # a sentence that makes the innocent use explicit
+    lines_en: tuple[str, ...]
+
+
+_SIMPLE: dict[str, _Kind] = {
+    "card_case": _Kind(
+        ("カードケース", "名刺入れ", "パスケース", "財布 カード入れ多数", "カード入れ ミニ財布",
+         "ICカードケース"),
+        ("card holder", "card case", "business card case", "wallet with card slots"),
+        "fashion/wallets", 2_500,
+        ("カードが{n}枚入ります。", "ポイントカードやギフトカードの収納に便利です。",
+         "ICカード入れにもどうぞ。"),
+        ("Holds {n} cards.", "Fits your gift cards and IDs.")),
+    "cashflow_book": _Kind(
+        ("金持ち父さん貧乏父さん", "キャッシュフロー・ゲーム 日本語版", "お金の大学", "家計簿の本",
+         "お金の本 まとめ売り", "キャッシュフロー経営入門", "現金主義の家計術 本"),
+        ("Rich Dad Poor Dad", "The Psychology of Money", "Cashflow Quadrant book", "personal finance books"),
+        "books", 1_000,
+        ("お金の勉強になります。", "キャッシュフローについて分かりやすく書かれています。",
+         "書き込みはありません。"),
+        ("Great intro to cash flow and investing.", "No highlighting inside.")),
+    "gift_wrapping": _Kind(
+        ("ギフトボックス", "ラッピング袋 50枚", "ギフト包装 リボン セット", "プレゼント用 箱",
+         "ギフトバッグ 10枚"),
+        ("gift box set", "gift wrap paper", "gift bags x10", "ribbon and wrapping set"), "home", 700,
+        ("プレゼントのラッピングにどうぞ。", "ギフト用の箱です。", "母の日やクリスマスに。"),
+        ("Perfect for gift wrapping.", "Great for birthday gifts.")),
+    "trading_cards": _Kind(
+        ("ポケモンカード ピカチュウ", "ポケカ まとめ売り", "遊戯王 ブルーアイズ", "デュエマ デッキ",
+         "ワンピースカード", "ポケモンカード 未開封 BOX", "トレカ まとめ 100枚"),
+        ("Pokemon cards bundle", "Yu-Gi-Oh! cards lot", "MTG commander deck", "trading cards 100 lot"),
+        "hobby", 1_800,
+        ("スリーブに入れて発送します。", "プレイ用です。", "傷なしの美品です。"),
+        ("Sleeved and shipped in a toploader.", "Played condition.")),
+    "lingerie_new": _Kind(
+        ("ランジェリー 新品 タグ付き", "ブラ ショーツ セット 新品", "水着 ビキニ 新品", "ナイトブラ 未使用",
+         "ワコール ブラジャー 新品"),
+        ("swimsuit new with tags", "bra set, new in package", "bikini NWT"), "fashion/womens", 2_000,
+        ("サイズが合わず未使用です。", "タグ付きの新品です。", "衛生用品のため返品はできません。",
+         "試着のみです。"),
+        ("Never worn, tags attached.", "Still in the original package.")),
+    "magazine": _Kind(
+        ("雑誌 付録 ポーチ", "sweet 付録 バッグ", "ファッション雑誌 2024年5月号", "大人のおしゃれ手帖 付録",
+         "InRed 付録 財布"),
+        ("fashion magazine issue", "magazine with free tote"), "magazines", 800,
+        ("付録のみです。", "雑誌本体は付きません。", "付録未開封です。"), ("Magazine freebie, unused.",)),
+    "coin_case": _Kind(
+        ("コインケース", "小銭入れ", "がま口 コインケース", "革 コインケース ハンドメイド"),
+        ("coin purse", "leather coin case"), "fashion/wallets", 1_500,
+        ("小銭がたくさん入ります。", "コンパクトです。"), ("Fits lots of coins.",)),
+    "adult_word_benign": _Kind(
+        ("大人のぬりえ", "大人用 マスク 50枚", "大人の科学 付録", "大人向け 英語学習本", "大人用 浴衣",
+         "大人のための図鑑"),
+        ("adult coloring book", "adult size face masks", "grown-up puzzle 1000 pieces"), "books", 1_100,
+        ("大人でも楽しめます。", "書き込みなし。", "未使用です。"), ("Great for grown-ups.",)),
+    "massage": _Kind(
+        ("ハンディマッサージャー 肩こり", "マッサージガン", "フットマッサージャー", "電動 マッサージ器 首"),
+        ("massage gun", "foot massager", "neck massager"), "beauty", 3_500,
+        ("肩こりに効きます。", "充電式です。", "動作確認済み。"), ("Great for sore muscles.",)),
 }
-_SIMPLE_LINES = {
-    "card_case": ("カードが{n}枚入ります。", "ポイントカードやギフトカードの収納に便利です。",
-                  "ICカード入れにもどうぞ。",
-                  "Holds {n} cards."),
-    "cashflow_book": ("お金の勉強になります。", "キャッシュフローについて分かりやすく書かれています。",
-                      "書き込みはありません。",
-                      "Great intro to cash flow and investing."),
-    "gift_wrapping": ("プレゼントのラッピングにどうぞ。", "ギフト用の箱です。", "母の日やクリスマスに。",
-                      "Perfect for gift wrapping."),
-    "trading_cards": ("スリーブに入れて発送します。", "プレイ用です。", "傷なしの美品です。",
-                      "Sleeved and shipped in a toploader."),
-    "lingerie_new": ("サイズが合わず未使用です。", "タグ付きの新品です。", "衛生用品のため返品はできません。",
-                     "試着のみです。",
-                     "Never worn, tags attached."),
-    "brand_mention": ("純正品ではありません。", "{b}製品に対応しています。", "互換品です。",
-                      "{b}純正ではありません。",
-                      "Not made by {b}, compatible only.", "Third-party accessory for {b} devices."),
-    "magazine": ("付録のみです。", "雑誌本体は付きません。", "付録未開封です。", "Magazine freebie, unused."),
-    "coin_case": ("小銭がたくさん入ります。", "コンパクトです。", "Fits lots of coins."),
-    "adult_word_benign": ("大人でも楽しめます。", "書き込みなし。", "未使用です。", "Great for grown-ups."),
-    "massage": ("肩こりに効きます。", "充電式です。", "動作確認済み。", "Great for sore muscles."),
+_COMPATIBLE_LINES = {
+    "ja": ("純正品ではありません。", "{b}製品に対応しています。", "互換品です。", "{b}純正ではありません。"),
+    "en": ("Not made by {b}, compatible only.", "Third-party accessory for {b} devices."),
 }
 # accessories for a brand's products, made by someone else: (ja, en, brand, category, median yen)
 _COMPATIBLE = (
@@ -113,8 +123,13 @@ _COMPATIBLE = (
     ("ルクルーゼ 20cm 用 鍋敷き", "trivet for Le Creuset 20cm pots", "Le Creuset", "home", 700),
     ("G-SHOCK 対応 替えベルト", "replacement strap for Casio G-Shock", "Casio", "watches", 1_100),
 )
-_WALLET_BRANDS = tuple(b for b in BRANDS if any(x.category in ("fashion/wallets",
-                                                               "fashion/bags") for x in b.items))
+_WALLET_CATEGORIES = ("fashion/wallets", "fashion/bags")
+_WALLET_BRANDS = tuple(b for b in BRANDS if any(x.category in _WALLET_CATEGORIES for x in b.items))
+_SIMILAR = {
+    "ja": ("{o}が好きな方にもおすすめです。", "{o}のスニーカーに合わせやすいです。",
+           "{o}と一緒に使っていました。", "{o}のパンツと合わせています（写真参照）。"),
+    "en": ("Pairs well with {o}.", "If you like {o}, you'll like this.", "Styled with {o} in the photos."),
+}
 _PACKAGING = ("ショッパー 紙袋", "空箱", "保存袋", "リボン付き 箱", "ショップ袋 3枚", "ギフトボックス 空箱")
 _PACKAGING_EN = ("shopping bag", "empty box", "dust bag", "gift box with ribbon")
 
@@ -132,8 +147,8 @@ def hard_negative(rng: random.Random, lang: str) -> Draft:
             d.insert(rng, fill(rng, t, "", ""))
         if rng.random() < 0.4:
             d.title = ("【正規品】" if lang == "ja" else "Authentic ") + d.title
-        d.price = min(d.price, d.item.median * 1.4) if d.item else d.price
-        d.price = max(d.price, d.item.median * 0.45) if d.item else d.price
+        if d.item is not None:  # a fair price: what the genuine article resells for
+            d.price = min(max(d.price, d.item.median * 0.45), d.item.median * 1.4)
     elif kind == "brand_packaging":
         brand = rng.choice(LUXURY)
         b = spell(rng, brand, lang)
@@ -148,7 +163,13 @@ def hard_negative(rng: random.Random, lang: str) -> Draft:
         d = base(rng, lang, brand)
         own = phrases.OWN_TAGS_JA if lang == "ja" else phrases.OWN_TAGS_EN
         tags = [spell(rng, brand, lang).replace(" ", ""), *rng.sample(own, rng.randint(1, 3))]
+        d.parts = [p for p in d.parts if not p.startswith("#")]  # one short hashtag line, not two
         d.parts.append(" ".join("#" + t for t in tags))
+    elif kind == "similar_brands":  # one or two other brands named for a reason, not a list
+        brand = pick_brand(rng)
+        d = base(rng, lang, brand)
+        others = [spell(rng, pick_brand(rng), lang) for _ in range(rng.randint(1, 2))]
+        d.insert(rng, rng.choice(_SIMILAR[lang]).format(o=("や" if lang == "ja" else " or ").join(others)))
     else:
         d = _simple(rng, lang, kind)
     d.tags.append(f"hard_negative:{kind}")
@@ -157,37 +178,28 @@ def hard_negative(rng: random.Random, lang: str) -> Draft:
 
 def _compatible(rng: random.Random, lang: str) -> Draft:
     ja, en, bname, category, median = rng.choice(_COMPATIBLE)
-    brand = BRAND_BY_NAME[bname]
     name = ja if lang == "ja" else en
-    b = spell(rng, brand, lang)
-    d = Draft(lang, make_title(rng, lang, "", name, category), make_description(rng, lang, "", name, category,
-                                                                                1),
-              median * math.exp(rng.gauss(0.0, 0.4)), category, None, Item(category, ja, en, median), 1)
-    d.insert(rng, fill(rng,
-                       rng.choice([t for t in _SIMPLE_LINES["brand_mention"] if t.isascii() == (lang == "en")]),
-                       b, name))
+    title = make_title(rng, lang, "", name, category)
+    parts = make_description(rng, lang, "", name, category, 1)
+    price = median * math.exp(rng.gauss(0.0, 0.4))
+    d = Draft(lang, title, parts, price, category, None, Item(category, ja, en, median), 1)
+    b = spell(rng, BRAND_BY_NAME[bname], lang)
+    d.insert(rng, fill(rng, rng.choice(_COMPATIBLE_LINES[lang]), b, name))
     return d
 
 
 def _simple(rng: random.Random, lang: str, kind: str) -> Draft:
-    ja_names, en_names, category, median = _SIMPLE[kind]
-    name = rng.choice(ja_names if lang == "ja" else en_names)
+    spec = _SIMPLE[kind]
+    name = rng.choice(spec.ja if lang == "ja" else spec.en)
+    median = spec.median
     brand = None
     if kind in ("card_case", "coin_case") and rng.random() < 0.5:
         brand = rng.choice(_WALLET_BRANDS)
         median = {"luxury": 28_000.0, "street": 9_000.0, "premium": 7_000.0}.get(brand.tier, median)
     b = spell(rng, brand, lang) if brand is not None else ""
-    title = make_title(rng, lang, b, name, category)
-    parts = make_description(rng, lang, b, name, category, rng.choice((0, 1, 2, 2, 3)))
-    lines = [t for t in _SIMPLE_LINES[kind] if t.isascii() == (lang == "en")] or list(_SIMPLE_LINES[kind])
-    line = fill(rng, rng.choice(lines), b, name)
-    if parts:
-        parts.insert(min(len(parts), rng.randint(1, 2)), line)
-    else:
-        parts = [line]
-    item = Item(category, name, name, median)
+    title = make_title(rng, lang, b, name, spec.category)
+    parts = make_description(rng, lang, b, name, spec.category, rng.choice((0, 1, 2, 2, 3)))
+    line = fill(rng, rng.choice(spec.lines_ja if lang == "ja" else spec.lines_en), b, name)
+    parts.insert(min(len(parts), rng.randint(1, 2)), line)
     price = median * math.exp(rng.gauss(0.0, 0.5))
-    d = Draft(lang, title, parts, price, category, brand, item, 2)
-    if brand is None:
-        d.brand_field = None
-    return d
+    return Draft(lang, title, parts, price, spec.category, brand, Item(spec.category, name, name, median), 2)

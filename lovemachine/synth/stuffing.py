@@ -35,7 +35,13 @@ def terms(rng: random.Random, lang: str, n: int, *, exclude: str | None = None,
             if b.name == exclude:
                 continue
             r = rng.random()
-            t = b.ja if (lang == "ja" and r < 0.6) else (b.name if r < 0.85 else rng.choice(b.alts))
+            if lang == "ja" and r < 0.6:
+                t = b.ja
+            elif r < 0.85:
+                t = b.name
+            else:
+                alts = b.alts if lang == "ja" else tuple(x for x in b.alts if x.isascii()) or (b.name,)
+                t = rng.choice(alts)
         else:
             t = rng.choice(searches)
         if t not in seen:

@@ -295,6 +295,34 @@ GENERIC: tuple[Item, ...] = (
     I("electronics", "Bluetooth スピーカー", "Bluetooth speaker", 2_300),
     I("games", "ゲーミング コントローラー", "gaming controller", 2_500),
     I("other", "まとめ売り 雑貨", "assorted goods bundle", 1_000),
+    I("books", "ビジネス書 5冊セット", "business books x5", 1_500), I("books", "写真集", "photo book", 2_200),
+    I("books", "児童書 シリーズ", "children's book series", 1_800),
+    I("home", "無垢材 ローテーブル", "solid wood coffee table", 6_500),
+    I("home", "ガラス 花瓶", "glass vase", 1_200), I("home", "掛け時計", "wall clock", 1_700),
+    I("home", "布団カバー セミダブル", "duvet cover double", 1_600),
+    I("kitchen", "ステンレス 水筒", "stainless water bottle", 1_100),
+    I("kitchen", "電気ケトル", "electric kettle", 1_900),
+    I("kitchen", "お弁当箱 2段", "two-tier bento box", 800),
+    I("handmade", "刺繍 ブローチ", "embroidered brooch", 900),
+    I("handmade", "ハンドメイド ヘアゴム 3点", "handmade hair ties x3", 500),
+    I("toys/games", "知育玩具 パズル", "educational puzzle toy", 1_300),
+    I("toys/games", "ミニカー まとめ売り", "die-cast cars bundle", 2_000),
+    I("hobby", "フィルムカメラ 一眼レフ", "film SLR camera", 9_000),
+    I("hobby", "万年筆", "fountain pen", 3_500), I("hobby", "刺繍キット", "embroidery kit", 1_200),
+    I("sports", "ランニングシューズ", "running shoes", 3_500),
+    I("sports", "テニスラケット", "tennis racket", 4_500),
+    I("outdoor", "寝袋 シュラフ", "sleeping bag", 3_800), I("outdoor", "ランタン LED", "LED lantern", 1_600),
+    I("baby/kids", "子供用 自転車 16インチ", "kids bike 16 inch", 6_000),
+    I("baby/kids", "ランドセル", "school backpack randoseru", 9_000),
+    I("fashion/womens", "プリーツスカート", "pleated skirt", 1_700),
+    I("fashion/womens", "トレンチコート ノーブランド", "unbranded trench coat", 3_200),
+    I("fashion/mens", "スラックス", "slacks", 1_800),
+    I("fashion/shoes", "レザー ローファー", "leather loafers", 3_500),
+    I("fashion/accessories", "シルバー ネックレス", "silver necklace", 1_500),
+    I("fashion/accessories", "麦わら帽子", "straw hat", 1_100), I("music", "ウクレレ", "ukulele", 4_000),
+    I("beauty", "ネイル用品 まとめ", "nail supplies bundle", 1_500),
+    I("electronics", "ノートPC スタンド", "laptop stand", 1_800),
+    I("electronics", "デジタルフォトフレーム", "digital photo frame", 2_500),
 )
 
 CATEGORIES: tuple[str, ...] = tuple(
@@ -305,7 +333,8 @@ CONDITIONS_JA = ("新品、未使用", "未使用に近い", "目立った傷や
 CONDITIONS_EN = ("new", "like new", "good", "fair", "fair", "poor")  # the same six states, English wording
 
 COLORS_JA = ("ブラック", "黒", "ホワイト", "白", "ネイビー", "ベージュ", "ブラウン", "茶色", "レッド",
-             "ピンク", "グレー", "カーキ", "シルバー", "ゴールド", "ブルー", "グリーン", "アイボリー", "ボルドー", "くすみカラー")
+             "ピンク", "グレー", "カーキ", "シルバー", "ゴールド", "ブルー", "グリーン", "アイボリー",
+             "ボルドー", "くすみカラー")
 COLORS_EN = ("black", "white", "navy", "beige", "brown", "red", "pink", "grey", "gray", "khaki", "silver",
              "gold", "blue", "green", "ivory", "burgundy", "cream")
 

@@ -47,3 +47,21 @@ def test_choose_thresholds_orders_report_below_hide():
     assert t.report <= t.hide
     with pytest.raises(ValueError):
         choose_thresholds(y, s, hide_precision=0.5, report_precision=0.9)
+
+
+def test_report_threshold_does_not_sink_into_the_noise_of_a_near_perfect_model():
+    rng = np.random.default_rng(3)
+    y = np.r_[np.ones(300), np.zeros(5000)]
+    s = np.r_[rng.uniform(0.9, 1.0, 300), 10 ** rng.uniform(-7, -2, 5000)]
+    t = choose_thresholds(y, s)
+    assert t.report >= 0.005  # the cumulative rule alone would report negatives scoring 1e-6
+    assert (s[y == 1] >= t.report).all()
+
+
+def test_marginal_cutoff_stops_where_the_margin_turns_impure():
+    from lovemachine.policy.thresholds import marginal_cutoff
+
+    s = np.linspace(1, 0, 200)
+    y = np.r_[np.ones(100), np.zeros(100)]
+    cut = marginal_cutoff(y, s, 0.5, window=20)
+    assert 0.45 <= cut <= 0.6

@@ -83,8 +83,9 @@ def bench_baseline(settings: Settings, payloads: list[bytes], streams: int) -> d
     return {"messages": done, "seconds": round(elapsed, 2), "msgs_per_s": round(done / elapsed)}
 
 
-def bench_worker(settings: Settings, store: SqlStore, payloads: list[bytes], rate: float | None,
-                 duration_s: float) -> dict[str, Any]:
+def bench_worker(
+    settings: Settings, store: SqlStore, payloads: list[bytes], rate: float | None, duration_s: float
+) -> dict[str, Any]:
     broker = make_broker(settings)
     topo = topology_from(settings)
     broker.ensure_topology(topo)
@@ -138,8 +139,12 @@ def main() -> None:
     store = SqlStore(make_engine(url))
     print(f"training on {args.train_n:,} synthetic listings …", flush=True)
     rows = [parse_labelled(d) for d in generate(args.train_n, seed=1)]
-    _record, result = train_and_register(Dataset(rows=rows, sha256="b" * 64), registry=store,
-                                         artifact_dir=args.home / "artifacts", model_name="bench")
+    _record, result = train_and_register(
+        Dataset(rows=rows, sha256="b" * 64),
+        registry=store,
+        artifact_dir=args.home / "artifacts",
+        model_name="bench",
+    )
     results: dict[str, Any] = {
         "machine": f"{platform.node()} · {os.cpu_count()} cores · {platform.python_version()}",
         "command": "make bench  (python -m bench.e2e " + " ".join(os.sys.argv[1:]) + ")",
@@ -162,18 +167,40 @@ def main() -> None:
                 emulator = emulator_from_env_or_start("lovemachine-bench")
             for run, (rate, prefix) in {"throughput": (None, "T"), "latency": (args.rate, "R")}.items():
                 suffix = f"{broker}-{run}-{int(time.time())}"
-                s = Settings(database_url=url, broker=broker, gcp_project="lovemachine-bench",
-                             listing_topic=f"listings-{suffix}", listing_subscription=f"scorer-{suffix}",
-                             actions_topic=f"actions-{suffix}", actions_subscription=f"actions-sub-{suffix}",
-                             dead_letter_topic=f"dlq-{suffix}", dead_letter_subscription=f"dlq-sub-{suffix}")
-                payloads = [event_bytes(r.model_copy(update={"listing": r.listing.model_copy(
-                    update={"id": f"{prefix}{suffix}-{r.listing.id}"})})) for r in stream]
+                s = Settings(
+                    database_url=url,
+                    broker=broker,
+                    gcp_project="lovemachine-bench",
+                    listing_topic=f"listings-{suffix}",
+                    listing_subscription=f"scorer-{suffix}",
+                    actions_topic=f"actions-{suffix}",
+                    actions_subscription=f"actions-sub-{suffix}",
+                    dead_letter_topic=f"dlq-{suffix}",
+                    dead_letter_subscription=f"dlq-sub-{suffix}",
+                )
+                payloads = [
+                    event_bytes(
+                        r.model_copy(
+                            update={
+                                "listing": r.listing.model_copy(
+                                    update={"id": f"{prefix}{suffix}-{r.listing.id}"}
+                                )
+                            }
+                        )
+                    )
+                    for r in stream
+                ]
                 print(f"{broker} {run} …", flush=True)
                 results[f"{broker}_{run}"] = bench_worker(s, store, payloads, rate, args.duration)
-            base = Settings(broker=broker, gcp_project="lovemachine-bench",
-                            listing_topic=f"base-{int(time.time())}", listing_subscription=f"base-sub-{int(time.time())}")
-            results[f"{broker}_baseline_ack_only"] = bench_baseline(base, [event_bytes(r) for r in stream],
-                                                                    streams=s.subscriber_streams)
+            base = Settings(
+                broker=broker,
+                gcp_project="lovemachine-bench",
+                listing_topic=f"base-{int(time.time())}",
+                listing_subscription=f"base-sub-{int(time.time())}",
+            )
+            results[f"{broker}_baseline_ack_only"] = bench_baseline(
+                base, [event_bytes(r) for r in stream], streams=s.subscriber_streams
+            )
     finally:
         if emulator is not None:
             emulator.stop()

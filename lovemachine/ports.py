@@ -33,6 +33,7 @@ class ReceivedMessage(Protocol):
     @property
     def delivery_attempt(self) -> int | None:
         """1 on first delivery when the subscription has a dead-letter policy, else None."""
+
     @property
     def publish_time(self) -> datetime: ...
     def ack(self) -> None: ...

@@ -45,7 +45,12 @@ def load_jsonl(path: Path) -> Dataset:
 
 
 def split_indices(
-    rows: Sequence[LabelledListing], *, by: str = "random", valid: float = 0.15, test: float = 0.15, seed: int = 0
+    rows: Sequence[LabelledListing],
+    *,
+    by: str = "random",
+    valid: float = 0.15,
+    test: float = 0.15,
+    seed: int = 0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Train / validation (thresholds) / test (reported metrics) indices.
 
@@ -58,8 +63,8 @@ def split_indices(
         order = np.random.default_rng(seed).permutation(n)
     else:
         raise ValueError(f"unknown split {by!r}; use 'random' or 'time'")
-    n_test = int(round(n * test))
-    n_valid = int(round(n * valid))
+    n_test = round(n * test)
+    n_valid = round(n * valid)
     n_train = n - n_valid - n_test
     if n_train <= 0:
         raise ValueError(f"dataset of {n} rows is too small to split")

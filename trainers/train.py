@@ -48,7 +48,9 @@ class TrainResult:
     train_seconds: float
 
 
-def train(data: Dataset, config: TrainConfig = TrainConfig(), progress: Progress | None = None) -> TrainResult:
+def train(
+    data: Dataset, config: TrainConfig = TrainConfig(), progress: Progress | None = None
+) -> TrainResult:
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
     tr, va, te = split_indices(
@@ -63,7 +65,10 @@ def train(data: Dataset, config: TrainConfig = TrainConfig(), progress: Progress
     policy = Policy(
         {
             c: choose_thresholds(
-                y[va, k], s_va[:, k], hide_precision=config.hide_precision, report_precision=config.report_precision
+                y[va, k],
+                s_va[:, k],
+                hide_precision=config.hide_precision,
+                report_precision=config.report_precision,
             )
             for k, c in enumerate(CATEGORIES)
         }

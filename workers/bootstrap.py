@@ -82,7 +82,9 @@ def build_worker(
     return Worker(consumer=consumer, provider=provider, store=store)
 
 
-def run_until_signalled(worker: Worker, stop: threading.Event | None = None, grace_s: float = 20.0) -> BatchOutcome:
+def run_until_signalled(
+    worker: Worker, stop: threading.Event | None = None, grace_s: float = 20.0
+) -> BatchOutcome:
     """Run the consumer until SIGTERM/SIGINT (or ``stop`` is set), then shut down gracefully."""
     stop = stop or threading.Event()
 

@@ -26,7 +26,7 @@ from typing import Any
 from lovemachine.errors import InvalidEventError
 from lovemachine.listings import Listing, ModerationAction, parse_event
 from lovemachine.policy import Action, Decision
-from lovemachine.ports import Broker, DecisionStore, RecordedDecision, ReceivedMessage, Topology
+from lovemachine.ports import Broker, DecisionStore, ReceivedMessage, RecordedDecision, Topology
 from lovemachine.services.scoring import Scorer
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,14 @@ class BatchOutcome:
     latencies_s: list[float] = field(default_factory=list)
 
     def add(self, other: BatchOutcome) -> None:
-        for name in ("acked", "nacked", "dead_lettered", "decided", "redelivered_already_decided",
-                     "actions_published"):
+        for name in (
+            "acked",
+            "nacked",
+            "dead_lettered",
+            "decided",
+            "redelivered_already_decided",
+            "actions_published",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for k, v in other.actions.items():
             self.actions[k] = self.actions.get(k, 0) + v
@@ -154,7 +160,9 @@ class ListingHandler:
         ]
         for f in futures:
             f.result(timeout=PUBLISH_TIMEOUT)
-        self._store.mark_actions_published([(d.listing_id, d.listing_version, d.model_version) for d in pending])
+        self._store.mark_actions_published(
+            [(d.listing_id, d.listing_version, d.model_version) for d in pending]
+        )
         out.actions_published += len(pending)
 
     def _dead_letter(self, items: Sequence[tuple[ReceivedMessage, Exception]], out: BatchOutcome) -> None:
@@ -191,7 +199,9 @@ class ListingHandler:
         except AttributeError:
             last_allowed = 5
         if attempt >= last_allowed:
-            self._dead_letter([(m, PoisonMessageError(f"failed {attempt} deliveries; last error: {exc!r}"))], out)
+            self._dead_letter(
+                [(m, PoisonMessageError(f"failed {attempt} deliveries; last error: {exc!r}"))], out
+            )
         else:
             m.nack()
             out.nacked += 1

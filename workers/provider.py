@@ -23,7 +23,12 @@ log = logging.getLogger(__name__)
 
 class ScorerProvider:
     def __init__(
-        self, *, registry: ModelRegistry, rules: RuleStore, alias: str = "champion", refresh_seconds: float = 5.0
+        self,
+        *,
+        registry: ModelRegistry,
+        rules: RuleStore,
+        alias: str = "champion",
+        refresh_seconds: float = 5.0,
     ) -> None:
         self._registry = registry
         self._rules = rules

@@ -58,7 +58,9 @@ class FastTierModel:
         self.random_state = random_state
 
     # ------------------------------------------------------------------ training
-    def fit(self, listings: Sequence[Listing], y: np.ndarray, progress: Progress | None = None) -> FastTierModel:
+    def fit(
+        self, listings: Sequence[Listing], y: np.ndarray, progress: Progress | None = None
+    ) -> FastTierModel:
         say = progress or (lambda _msg: None)
         y = np.asarray(y, dtype=np.int8)
         if y.shape != (len(listings), len(self.categories)):
@@ -69,7 +71,10 @@ class FastTierModel:
         self.tabular_ = TabularFeaturizer(self.lexicon_, self.prices_)
         say("vectorising text")
         self.vectorizer_ = TfidfVectorizer(
-            analyzer=tokens, min_df=self.min_df, max_features=self.max_features, sublinear_tf=True,
+            analyzer=tokens,
+            min_df=self.min_df,
+            max_features=self.max_features,
+            sublinear_tf=True,
             dtype=np.float32,
         )
         X = self.vectorizer_.fit_transform(texts)

@@ -24,8 +24,14 @@ from lovemachine.config import Settings
 MALFORMED = [
     b"not json at all",
     json.dumps({"event_id": "bad-1", "type": "listing.created"}).encode(),
-    json.dumps({"event_id": "bad-2", "type": "listing.deleted", "occurred_at": "2026-11-01T00:00:00Z",
-                "listing": {"id": "x"}}).encode(),
+    json.dumps(
+        {
+            "event_id": "bad-2",
+            "type": "listing.deleted",
+            "occurred_at": "2026-11-01T00:00:00Z",
+            "listing": {"id": "x"},
+        }
+    ).encode(),
 ]
 
 
@@ -63,14 +69,26 @@ def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float 
 
     with console.status("training the four classifiers") as status:
         record, result = train_and_register(
-            load_jsonl(train_path), registry=store, artifact_dir=s.artifact_dir, model_name=s.model_name,
-            actor="demo", progress=lambda m: status.update(f"training: {m}"),
+            load_jsonl(train_path),
+            registry=store,
+            artifact_dir=s.artifact_dir,
+            model_name=s.model_name,
+            actor="demo",
+            progress=lambda m: status.update(f"training: {m}"),
         )
-    console.print(f"[green]✓[/] trained {record.version} on {train_n:,} listings in {result.train_seconds:.1f}s "
-                  "and made it the champion")
+    console.print(
+        f"[green]✓[/] trained {record.version} on {train_n:,} listings in {result.train_seconds:.1f}s "
+        "and made it the champion"
+    )
 
-    store.add_rule(pattern="現金手渡し", kind="keyword", category="cash", action="report", owner="demo",
-                   note="old CS search condition: cash handed over in person")
+    store.add_rule(
+        pattern="現金手渡し",
+        kind="keyword",
+        category="cash",
+        action="report",
+        owner="demo",
+        note="old CS search condition: cash handed over in person",
+    )
 
     emulator = None
     if broker == "pubsub":
@@ -81,7 +99,8 @@ def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float 
     b = make_broker(s)
     topology = topology_from(s)
     worker = build_worker(s, broker=b, store=store)
-    rows = [parse_labelled(line) for line in open(stream_path, "rb")]
+    with open(stream_path, "rb") as f:
+        rows = [parse_labelled(line) for line in f]
     expected = len(rows) + len(MALFORMED)
     try:
         worker.consumer.start()
@@ -96,10 +115,10 @@ def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float 
                 if i % 1000 == 999:
                     futures.append(b.publish(topology.listing_topic, MALFORMED[(i // 1000) % len(MALFORMED)]))
                 bar.update(pub, completed=len(futures))
-            for extra in MALFORMED[len(futures) - len(rows):]:
+            for extra in MALFORMED[len(futures) - len(rows) :]:
                 futures.append(b.publish(topology.listing_topic, extra))
-            for f in futures:
-                f.result(timeout=60)
+            for fut in futures:
+                fut.result(timeout=60)
             bar.update(pub, completed=len(futures))
             deadline = time.monotonic() + timeout_s
             stop = threading.Event()
@@ -119,7 +138,15 @@ def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float 
     decided = store.decisions_for_model(record.version)
     truth = {r.listing.id: r.labels for r in rows}
     table = Table(title=f"{len(rows):,} listings through {broker}, model {record.version}")
-    for col in ("category", "violations", "hidden", "reported", "missed", "wrongly hidden", "wrongly reported"):
+    for col in (
+        "category",
+        "violations",
+        "hidden",
+        "reported",
+        "missed",
+        "wrongly hidden",
+        "wrongly reported",
+    ):
         table.add_column(col, justify="left" if col == "category" else "right")
     summary: dict[str, dict[str, int]] = {}
     for cat in CATEGORIES:
@@ -128,8 +155,12 @@ def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float 
         rep = {d.listing_id for d in decided if d.category == cat and d.action.value == "report"}
         caught = {d.listing_id for d in decided if d.action.value != "allow"}
         row = {
-            "violations": len(pos), "hidden": len(hid), "reported": len(rep), "missed": len(pos - caught),
-            "wrongly_hidden": len(hid - pos), "wrongly_reported": len(rep - pos),
+            "violations": len(pos),
+            "hidden": len(hid),
+            "reported": len(rep),
+            "missed": len(pos - caught),
+            "wrongly_hidden": len(hid - pos),
+            "wrongly_reported": len(rep - pos),
         }
         summary[cat] = row
         table.add_row(cat, *(f"{v:,}" for v in row.values()))
@@ -137,8 +168,10 @@ def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float 
     actions = Counter(d.action.value for d in decided)
     lat = np.array(totals.latencies_s) * 1000 if totals.latencies_s else np.zeros(1)
     console.print(
-        f"actions: hide {actions['hide']:,} · report {actions['report']:,} · allow {actions['allow']:,}   "
-        f"dead-lettered: {totals.dead_lettered} malformed   open review items: {store.count_review_items():,}\n"
+        f"actions: hide {actions['hide']:,} · report {actions['report']:,} · "
+        f"allow {actions['allow']:,}   "
+        f"dead-lettered: {totals.dead_lettered} malformed   "
+        f"open review items: {store.count_review_items():,}\n"
         f"throughput: {len(rows) / elapsed:,.0f} listings/s   publish→decision latency p50 "
         f"{np.percentile(lat, 50):.0f} ms, p99 {np.percentile(lat, 99):.0f} ms"
     )
@@ -147,6 +180,13 @@ def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float 
         console.print(f"example decision for {example.listing_id}: {example.action.value} because")
         for reason in example.reasons:
             console.print(f"  • {reason}")
-    console.print(f"state kept in {home}/ (database, artifacts, data). Inspect with `sqlite3 {home}/lovemachine.db`.")
-    return {"summary": summary, "actions": dict(actions), "dead_lettered": totals.dead_lettered,
-            "acked": totals.acked, "model_version": record.version}
+    console.print(
+        f"state kept in {home}/ (database, artifacts, data). Inspect with `sqlite3 {home}/lovemachine.db`."
+    )
+    return {
+        "summary": summary,
+        "actions": dict(actions),
+        "dead_lettered": totals.dead_lettered,
+        "acked": totals.acked,
+        "model_version": record.version,
+    }

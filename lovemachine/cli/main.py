@@ -27,7 +27,8 @@ DbUrl = Annotated[
     str | None, typer.Option("--database-url", help="SQLAlchemy URL [env: LOVEMACHINE_DATABASE_URL]")
 ]
 ArtifactDir = Annotated[
-    Path | None, typer.Option("--artifact-dir", help="model artifact directory [env: LOVEMACHINE_ARTIFACT_DIR]")
+    Path | None,
+    typer.Option("--artifact-dir", help="model artifact directory [env: LOVEMACHINE_ARTIFACT_DIR]"),
 ]
 Broker = Annotated[
     str | None, typer.Option("--broker", help="'local' (embedded) or 'pubsub' [env: LOVEMACHINE_BROKER]")
@@ -49,7 +50,9 @@ def generate(
     output.parent.mkdir(parents=True, exist_ok=True)
     with progress_bar() as bar:
         task = bar.add_task("generating listings", total=n)
-        write_jsonl(output, n, seed=seed, id_prefix=id_prefix, progress=lambda k: bar.update(task, completed=k))
+        write_jsonl(
+            output, n, seed=seed, id_prefix=id_prefix, progress=lambda k: bar.update(task, completed=k)
+        )
         bar.update(task, completed=n)
     console.print(f"wrote {n:,} labelled listings to {output}")
 
@@ -80,7 +83,9 @@ def db_current(database_url: DbUrl = None) -> None:
 # --------------------------------------------------------------------------- train
 @app.command()
 def train(
-    data: Annotated[Path | None, typer.Option("--data", help="labelled JSONL; default: generate synthetic")] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="labelled JSONL; default: generate synthetic")
+    ] = None,
     n: Annotated[int, typer.Option("--n", help="synthetic listings when --data is not given")] = 30_000,
     seed: Annotated[int, typer.Option(help="seed for data generation and the split")] = 0,
     split: Annotated[str, typer.Option(help="'random' or 'time' (train on older, test on newer)")] = "random",
@@ -135,15 +140,30 @@ def _print_metrics(per_cat: dict[str, dict[str, object]]) -> None:
     from rich.table import Table
 
     t = Table(title="held-out test split")
-    for col in ("category", "support", "PR-AUC", "report thr", "P@report", "R@report", "hide thr", "P@hide",
-                "R@hide"):
+    for col in (
+        "category",
+        "support",
+        "PR-AUC",
+        "report thr",
+        "P@report",
+        "R@report",
+        "hide thr",
+        "P@hide",
+        "R@hide",
+    ):
         t.add_column(col, justify="right" if col != "category" else "left")
     for cat, m in per_cat.items():
         auc = m["pr_auc"]
         t.add_row(
-            cat, str(m["support"]), f"{auc:.3f}" if isinstance(auc, float) else "-",
-            f"{m['report_threshold']:.3f}", f"{m['precision_at_report']:.3f}", f"{m['recall_at_report']:.3f}",
-            f"{m['hide_threshold']:.3f}", f"{m['precision_at_hide']:.3f}", f"{m['recall_at_hide']:.3f}",
+            cat,
+            str(m["support"]),
+            f"{auc:.3f}" if isinstance(auc, float) else "-",
+            f"{m['report_threshold']:.3f}",
+            f"{m['precision_at_report']:.3f}",
+            f"{m['recall_at_report']:.3f}",
+            f"{m['hide_threshold']:.3f}",
+            f"{m['precision_at_hide']:.3f}",
+            f"{m['recall_at_hide']:.3f}",
         )
     console.print(t)
 
@@ -177,12 +197,15 @@ def score(
     except LovemachineError as exc:
         fail(str(exc))
     except Exception as exc:
-        fail(f"cannot read the model registry at {s.database_url} ({exc}); run `lovemachine db upgrade` and "
-             "`lovemachine train` first")
-    total = sum(1 for _ in open(input, "rb"))
+        fail(
+            f"cannot read the model registry at {s.database_url} ({exc}); run `lovemachine db upgrade` and "
+            "`lovemachine train` first"
+        )
+    with open(input, "rb") as f:
+        total = sum(1 for _ in f)
     bad = 0
     written = 0
-    out = sys.stdout if str(output) == "-" else open(output, "w", encoding="utf-8")
+    out = sys.stdout if str(output) == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
     try:
         with progress_bar() as bar, open(input, "rb") as f:
             task = bar.add_task(f"scoring with {scorer.version}", total=total)
@@ -191,12 +214,22 @@ def score(
             def flush() -> None:
                 nonlocal written
                 for d in scorer.score(batch):
-                    out.write(json.dumps({
-                        "listing_id": d.listing_id, "listing_version": d.listing_version,
-                        "action": d.action.value, "category": d.category, "scores": d.scores,
-                        "reasons": d.reasons, "model_version": d.model_version,
-                        "decided_at": d.decided_at.isoformat(),
-                    }, ensure_ascii=False) + "\n")
+                    out.write(
+                        json.dumps(
+                            {
+                                "listing_id": d.listing_id,
+                                "listing_version": d.listing_version,
+                                "action": d.action.value,
+                                "category": d.category,
+                                "scores": d.scores,
+                                "reasons": d.reasons,
+                                "model_version": d.model_version,
+                                "decided_at": d.decided_at.isoformat(),
+                            },
+                            ensure_ascii=False,
+                        )
+                        + "\n"
+                    )
                 written += len(batch)
                 bar.update(task, advance=len(batch))
                 batch.clear()
@@ -220,7 +253,9 @@ def score(
     finally:
         if out is not sys.stdout:
             out.close()
-    console.print(f"scored {written:,} listings -> {output}" + (f"; {bad} invalid lines skipped" if bad else ""))
+    console.print(
+        f"scored {written:,} listings -> {output}" + (f"; {bad} invalid lines skipped" if bad else "")
+    )
     if bad:
         raise typer.Exit(2)
 
@@ -244,12 +279,13 @@ def publish(
     if not input.exists():
         fail(f"{input} does not exist")
     events: list[ListingEvent] = []
-    for lineno, line in enumerate(open(input, "rb"), 1):
-        if line.strip():
-            try:
-                events.append(parse_event(line))
-            except InvalidEventError as exc:
-                fail(f"{input}:{lineno}: {exc}")
+    with open(input, "rb") as f:
+        for lineno, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    events.append(parse_event(line))
+                except InvalidEventError as exc:
+                    fail(f"{input}:{lineno}: {exc}")
     b = make_broker(s)
     b.ensure_topology(topology_from(s))
     futures = []
@@ -263,8 +299,8 @@ def publish(
                 if delay > 0:
                     time.sleep(delay)
             bar.update(task, advance=1)
-        for f in futures:
-            f.result(timeout=60)
+        for fut in futures:
+            fut.result(timeout=60)
     b.close()
     console.print(f"published {len(events):,} events to {s.listing_topic}")
 
@@ -295,10 +331,14 @@ def worker(
         w = build_worker(s, broker=b)
     except LovemachineError as exc:
         fail(str(exc))
-    console.print(f"worker: model {w.provider.get().version}, subscription {s.listing_subscription}; Ctrl-C to stop")
+    console.print(
+        f"worker: model {w.provider.get().version}, subscription {s.listing_subscription}; Ctrl-C to stop"
+    )
     totals = run_until_signalled(w)
     b.close()
-    console.print(f"worker stopped: {totals.acked} acked, {totals.nacked} nacked, {totals.dead_lettered} dead-lettered")
+    console.print(
+        f"worker stopped: {totals.acked} acked, {totals.nacked} nacked, {totals.dead_lettered} dead-lettered"
+    )
 
 
 # --------------------------------------------------------------------------- demo
@@ -307,9 +347,9 @@ def demo(
     broker: Broker = None,
     n: Annotated[int, typer.Option("--n", help="listing events to publish")] = 3_000,
     train_n: Annotated[int, typer.Option("--train-n", help="synthetic listings to train on")] = 20_000,
-    home: Annotated[Path, typer.Option(help="demo directory (database, artifacts, data); reset each run")] = Path(
-        "var/demo"
-    ),
+    home: Annotated[
+        Path, typer.Option(help="demo directory (database, artifacts, data); reset each run")
+    ] = Path("var/demo"),
     verbose: Verbose = False,
 ) -> None:
     """The whole slice: database, synthetic marketplace, training, a worker, events through the broker,

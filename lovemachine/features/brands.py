@@ -127,7 +127,8 @@ class BrandLexicon:
         for end, (length, canonical, ascii_word) in self._automaton.iter(text):
             start = end - length + 1
             if ascii_word and (
-                (start > 0 and _is_word_char(text[start - 1])) or (end + 1 < n and _is_word_char(text[end + 1]))
+                (start > 0 and _is_word_char(text[start - 1]))
+                or (end + 1 < n and _is_word_char(text[end + 1]))
             ):
                 continue
             found.append((start, end, canonical))

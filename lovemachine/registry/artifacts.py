@@ -86,11 +86,12 @@ def load_artifact(uri: str, *, expected_sha256: str, version: str, policy: Polic
     actual = hashlib.sha256(payload).hexdigest()
     if actual != expected_sha256:
         raise ArtifactIntegrityError(
-            f"model artifact {path} fails its checksum (expected {expected_sha256[:12]}…, got {actual[:12]}…); "
+            f"model artifact {path} fails its checksum "
+            f"(expected {expected_sha256[:12]}…, got {actual[:12]}…); "
             "refusing to load it"
         )
     try:
-        model = pickle.loads(payload)  # noqa: S301 - checksum verified above
+        model = pickle.loads(payload)
     except Exception as exc:
         raise ArtifactIntegrityError(f"model artifact {path} does not load: {exc}") from None
     if not isinstance(model, Classifier):

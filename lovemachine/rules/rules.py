@@ -56,7 +56,9 @@ class RuleSet:
         self._compiled = [
             (
                 r,
-                re.compile(re.escape(normalise(r.pattern)) if r.kind == "keyword" else r.pattern, re.IGNORECASE),
+                re.compile(
+                    re.escape(normalise(r.pattern)) if r.kind == "keyword" else r.pattern, re.IGNORECASE
+                ),
             )
             for r in self.rules
         ]

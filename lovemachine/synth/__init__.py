@@ -9,5 +9,11 @@ from lovemachine.synth.generator import (
     write_jsonl,
 )
 
-__all__ = ["DEFAULT_RATES", "DEFAULT_START", "HARD_NEGATIVE_RATE", "generate", "reference_price",
-           "write_jsonl"]
+__all__ = [
+    "DEFAULT_RATES",
+    "DEFAULT_START",
+    "HARD_NEGATIVE_RATE",
+    "generate",
+    "reference_price",
+    "write_jsonl",
+]

@@ -20,26 +20,58 @@ _FAKE_CUM = list(accumulate(b.fake_weight for b in BRANDS))
 _TABLES = {"ja": phrases.JA, "en": phrases.EN}
 _NOBRAND = {lang: tuple(t for t in table["intro"] if "{b}" not in t) for lang, table in _TABLES.items()}
 _NEW_STATE = {
-    "ja": ("新品未使用です。", "未開封です。", "タグ付きの新品です。", "購入後、開封のみです。",
-           "新品・未使用品です。"),
+    "ja": (
+        "新品未使用です。",
+        "未開封です。",
+        "タグ付きの新品です。",
+        "購入後、開封のみです。",
+        "新品・未使用品です。",
+    ),
     "en": ("Brand new, never used.", "Unopened.", "New with tags.", "Brand new in box."),
 }
 COND_PRICE = (1.25, 1.1, 1.0, 0.8, 0.6, 0.4)
 _WEAR = ("fashion/womens", "fashion/mens", "fashion/shoes", "sports", "outdoor")
 _KIND = dict.fromkeys(_WEAR, "wear") | dict.fromkeys(("fashion/bags", "fashion/wallets"), "bag")
-_MIDDLE = (("acquired", 0.4), ("usage", 0.5), ("measure", 0.25), ("included", 0.35), ("shipping", 0.65),
-           ("home", 0.35), ("reason", 0.22), ("caution", 0.3))
+_MIDDLE = (
+    ("acquired", 0.4),
+    ("usage", 0.5),
+    ("measure", 0.25),
+    ("included", 0.35),
+    ("shipping", 0.65),
+    ("home", 0.35),
+    ("reason", 0.22),
+    ("caution", 0.3),
+)
 _STATE_JA = ("新品・未使用", "未使用に近い", "目立った傷なし", "やや傷あり", "傷あり", "ジャンク")
 
 
 class Draft:
     """A listing under construction (prices in yen; currency conversion happens at the end)."""
 
-    __slots__ = ("brand", "brand_field", "category", "cond", "item", "lang", "parts", "price", "tags",
-                 "title")
+    __slots__ = (
+        "brand",
+        "brand_field",
+        "category",
+        "cond",
+        "item",
+        "lang",
+        "parts",
+        "price",
+        "tags",
+        "title",
+    )
 
-    def __init__(self, lang: str, title: str, parts: list[str], price: float, category: str,
-                 brand: Brand | None, item: Item | None, cond: int) -> None:
+    def __init__(
+        self,
+        lang: str,
+        title: str,
+        parts: list[str],
+        price: float,
+        category: str,
+        brand: Brand | None,
+        item: Item | None,
+        cond: int,
+    ) -> None:
         self.lang = lang
         self.title = title
         self.parts = parts
@@ -91,8 +123,15 @@ def item_name(rng: random.Random, item: Item, lang: str, *, branded: bool = True
 def fill(rng: random.Random, template: str, b: str, i: str) -> str:
     if "{" not in template:
         return template
-    return template.format(b=b, i=i, y=rng.randint(2012, 2025), n=rng.randint(2, 45), m=rng.randint(10, 70),
-                           k=rng.randint(2, 15), w=rng.randrange(80, 1800, 10))
+    return template.format(
+        b=b,
+        i=i,
+        y=rng.randint(2012, 2025),
+        n=rng.randint(2, 45),
+        m=rng.randint(10, 70),
+        k=rng.randint(2, 15),
+        w=rng.randrange(80, 1800, 10),
+    )
 
 
 def make_title(rng: random.Random, lang: str, b: str, i: str, category: str) -> str:
@@ -152,8 +191,11 @@ def make_description(rng: random.Random, lang: str, b: str, i: str, category: st
 def _structured(rng: random.Random, b: str, i: str, cond: int) -> list[str]:
     bullet = rng.choice(("■", "◆", "●", "・", "【", "▶"))
     close = "】" if bullet == "【" else ""
-    rows = [f"{bullet}ブランド{close}：{b}" if b else "", f"{bullet}商品名{close}：{i}",
-            f"{bullet}状態{close}：{_STATE_JA[cond]}"]
+    rows = [
+        f"{bullet}ブランド{close}：{b}" if b else "",
+        f"{bullet}商品名{close}：{i}",
+        f"{bullet}状態{close}：{_STATE_JA[cond]}",
+    ]
     if rng.random() < 0.5:
         rows.append(f"{bullet}カラー{close}：{rng.choice(COLORS_JA)}")
     if rng.random() < 0.5:
@@ -164,8 +206,9 @@ def _structured(rng: random.Random, b: str, i: str, cond: int) -> list[str]:
     return [r for r in rows if r]
 
 
-def base(rng: random.Random, lang: str, brand: Brand | None, item: Item | None = None,
-         cond: int | None = None) -> Draft:
+def base(
+    rng: random.Random, lang: str, brand: Brand | None, item: Item | None = None, cond: int | None = None
+) -> Draft:
     """An ordinary listing of ``item`` (a random item of ``brand``, or a generic good when no brand)."""
     if item is None:
         item = rng.choice(brand.items) if brand is not None else rng.choice(GENERIC)
@@ -240,9 +283,9 @@ def typo(rng: random.Random, s: str) -> str:
     j = rng.randrange(1, len(w) - 2)
     r = rng.random()
     if r < 0.4:
-        w = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+        w = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
     elif r < 0.7:
-        w = w[:j] + w[j + 1:]
+        w = w[:j] + w[j + 1 :]
     else:
         w = w[:j] + w[j] + w[j:]
     words[k] = w

@@ -40,8 +40,32 @@ USD_SHARE_EN = 0.12  # English listings priced in dollars; the rest are in yen l
 IMAGE_HOST = "https://img.lovemachine.invalid"
 
 # relative listing activity by hour of day, Japan time (UTC+9): quiet nights, an evening peak
-_JST_HOURLY = (0.6, 0.4, 0.25, 0.15, 0.1, 0.1, 0.2, 0.4, 0.6, 0.7, 0.8, 0.9,
-               1.0, 1.0, 0.9, 0.9, 1.0, 1.1, 1.3, 1.5, 1.8, 2.0, 1.8, 1.2)
+_JST_HOURLY = (
+    0.6,
+    0.4,
+    0.25,
+    0.15,
+    0.1,
+    0.1,
+    0.2,
+    0.4,
+    0.6,
+    0.7,
+    0.8,
+    0.9,
+    1.0,
+    1.0,
+    0.9,
+    0.9,
+    1.0,
+    1.1,
+    1.3,
+    1.5,
+    1.8,
+    2.0,
+    1.8,
+    1.2,
+)
 
 
 def generate(
@@ -177,16 +201,30 @@ class _Sellers:
         return self.regular[int(len(self.regular) * rng.random() ** 1.7)]
 
 
-def _rows(n: int, rng: random.Random, start: datetime, days: int, probs: dict[str, float], hard_rate: float,
-          id_prefix: str) -> Iterator[dict[str, Any]]:
+def _rows(
+    n: int,
+    rng: random.Random,
+    start: datetime,
+    days: int,
+    probs: dict[str, float],
+    hard_rate: float,
+    id_prefix: str,
+) -> Iterator[dict[str, Any]]:
     clock = _Clock(start, days, n)
     sellers = _Sellers(rng, n)
     for index in range(n):
         yield _row(rng, index, clock, sellers, probs, hard_rate, id_prefix)
 
 
-def _row(rng: random.Random, index: int, clock: _Clock, sellers: _Sellers, probs: dict[str, float],
-         hard_rate: float, id_prefix: str) -> dict[str, Any]:
+def _row(
+    rng: random.Random,
+    index: int,
+    clock: _Clock,
+    sellers: _Sellers,
+    probs: dict[str, float],
+    hard_rate: float,
+    id_prefix: str,
+) -> dict[str, Any]:
     ja = rng.random() < JA_SHARE
     lang = "ja" if ja else "en"
     labels = {c: int(rng.random() < probs[c]) for c in CATEGORIES}

@@ -12,19 +12,40 @@ from lovemachine.synth import phrases
 from lovemachine.synth.compose import Draft
 from lovemachine.synth.vocab import BRANDS
 
-STYLES = ("hashtags", "space_list", "comma_list", "search_label", "fans_of", "title_padding", "newline_list",
-          "mid_block")
+STYLES = (
+    "hashtags",
+    "space_list",
+    "comma_list",
+    "search_label",
+    "fans_of",
+    "title_padding",
+    "newline_list",
+    "mid_block",
+)
 _WEIGHTS = (22, 14, 12, 16, 12, 8, 8, 8)
-_LABELS_JA = ("検索用：", "検索ワード:", "関連ワード：", "#検索用 ", "【検索キーワード】",
-              "検索用キーワード→", "タグ：")
+_LABELS_JA = (
+    "検索用：",
+    "検索ワード:",
+    "関連ワード：",
+    "#検索用 ",
+    "【検索キーワード】",
+    "検索用キーワード→",
+    "タグ：",
+)
 _LABELS_EN = ("Tags: ", "Search terms: ", "keywords: ", "Related: ", "tags - ")
-_FANS_JA = ("好きな方にも", "などお好きな方に", "がお好きな方にオススメです", "好きな方ぜひ",
-            "系が好きな方にも")
+_FANS_JA = (
+    "好きな方にも",
+    "などお好きな方に",
+    "がお好きな方にオススメです",
+    "好きな方ぜひ",
+    "系が好きな方にも",
+)
 _FANS_EN = (" fans will love it", " lovers", " - if you like any of these", " style")
 
 
-def terms(rng: random.Random, lang: str, n: int, *, exclude: str | None = None,
-          brand_share: float = 0.75) -> list[str]:
+def terms(
+    rng: random.Random, lang: str, n: int, *, exclude: str | None = None, brand_share: float = 0.75
+) -> list[str]:
     """``n`` distinct stuffing terms: brand names in the seller's scripts, plus search words."""
     out: list[str] = []
     seen: set[str] = set()

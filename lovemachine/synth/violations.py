@@ -24,73 +24,170 @@ _FAKE: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
     "ja": {
         "novelty": (
             ("ノベルティ", "VIP ノベルティ", "非売品", "ノベルティ 非売品", "顧客限定"),
-            ("{b}のノベルティ品です。", "VIP顧客限定のノベルティです。", "非売品のため箱はありません。",
-             "ノベルティのため、本体のみの発送になります。", "百貨店のノベルティでいただきました。")),
+            (
+                "{b}のノベルティ品です。",
+                "VIP顧客限定のノベルティです。",
+                "非売品のため箱はありません。",
+                "ノベルティのため、本体のみの発送になります。",
+                "百貨店のノベルティでいただきました。",
+            ),
+        ),
         "n_grade": (
             ("N品", "N級", "N級品", "Ｎ品"),
-            ("N品になります。", "N級品ですがとても綺麗です。", "N品のため格安にしています。",
-             "いわゆるN品です。")),
+            (
+                "N品になります。",
+                "N級品ですがとても綺麗です。",
+                "N品のため格安にしています。",
+                "いわゆるN品です。",
+            ),
+        ),
         "replica": (
-            ("高品質 レプリカ", "コピー品", "スーパーコピー", "S級品", "ミラー品", "レプリカ",
-             "最高級コピー"),
-            ("高品質のレプリカです。", "コピー品ですが、作りはしっかりしています。",
-             "スーパーコピー品のため格安です。", "S級品、正規品と比べても遜色ありません。",
-             "最高ランクのミラー品です。", "レプリカと理解できる方のみ。")),
+            (
+                "高品質 レプリカ",
+                "コピー品",
+                "スーパーコピー",
+                "S級品",
+                "ミラー品",
+                "レプリカ",
+                "最高級コピー",
+            ),
+            (
+                "高品質のレプリカです。",
+                "コピー品ですが、作りはしっかりしています。",
+                "スーパーコピー品のため格安です。",
+                "S級品、正規品と比べても遜色ありません。",
+                "最高ランクのミラー品です。",
+                "レプリカと理解できる方のみ。",
+            ),
+        ),
         "like_genuine": (
             ("本物同様", "正規品同等", "本物そっくり"),
-            ("本物同様の作りです。", "本物と見分けがつかないクオリティです。", "正規品と同等の品質です。",
-             "本物と並べても分かりません。", "縫製、金具まで本物同様です。")),
+            (
+                "本物同様の作りです。",
+                "本物と見分けがつかないクオリティです。",
+                "正規品と同等の品質です。",
+                "本物と並べても分かりません。",
+                "縫製、金具まで本物同様です。",
+            ),
+        ),
         "stamp_cheap": (
             ("刻印あり 箱なし激安", "激安", "刻印あり", "シリアルあり 格安"),
-            ("シリアルナンバー刻印あり、箱なしのため激安です。", "ロゴ刻印あり、ギャランティカード付き。",
-             "箱なしのため激安価格で出品します。", "刻印もしっかり入っています。", "ホログラムシールあり。")),
+            (
+                "シリアルナンバー刻印あり、箱なしのため激安です。",
+                "ロゴ刻印あり、ギャランティカード付き。",
+                "箱なしのため激安価格で出品します。",
+                "刻印もしっかり入っています。",
+                "ホログラムシールあり。",
+            ),
+        ),
         "authenticity_unknown": (
             ("真贋不明", "鑑定なし", "本物か不明"),
-            ("真贋不明のため格安で出品します。", "鑑定はしていません。本物かどうか分かりません。",
-             "フリマで購入したため真贋不明です。", "偽物の可能性もありますのでご理解ください。")),
+            (
+                "真贋不明のため格安で出品します。",
+                "鑑定はしていません。本物かどうか分かりません。",
+                "フリマで購入したため真贋不明です。",
+                "偽物の可能性もありますのでご理解ください。",
+            ),
+        ),
     },
     "en": {
         "replica_en": (
             ("1:1 mirror", "AAA quality", "replica", "rep", "UA", "top grade copy", "mirror quality", "AAA+"),
-            ("1:1 mirror quality, identical to retail.", "AAA+ quality replica.",
-             "High quality rep, best batch.", "Unauthorized authentic, same factory.",
-             "Top grade copy, all details correct.")),
+            (
+                "1:1 mirror quality, identical to retail.",
+                "AAA+ quality replica.",
+                "High quality rep, best batch.",
+                "Unauthorized authentic, same factory.",
+                "Top grade copy, all details correct.",
+            ),
+        ),
         "like_genuine": (
             ("looks real", "1:1"),
-            ("Looks 100% real.", "Indistinguishable from the original.", "Nobody can tell the difference.")),
+            ("Looks 100% real.", "Indistinguishable from the original.", "Nobody can tell the difference."),
+        ),
         "novelty": (
             ("VIP gift", "novelty"),
-            ("VIP gift item, not sold in stores.", "Novelty item from {b}.",
-             "Promotional VIP gift, no box.")),
+            ("VIP gift item, not sold in stores.", "Novelty item from {b}.", "Promotional VIP gift, no box."),
+        ),
         "authenticity_unknown": (
             ("unverified",),
-            ("Can't guarantee authenticity.", "Not sure if it's real, selling as is.",
-             "No proof of authenticity, sold cheap.")),
+            (
+                "Can't guarantee authenticity.",
+                "Not sure if it's real, selling as is.",
+                "No proof of authenticity, sold cheap.",
+            ),
+        ),
     },
 }
 _FAKE_KINDS = {
-    "ja": (("low_price_only", "novelty", "n_grade", "replica", "like_genuine", "stamp_cheap", "brand_style",
-            "masked_brand", "authenticity_unknown"), (18, 10, 10, 12, 9, 8, 9, 8, 7)),
-    "en": (("low_price_only", "replica_en", "inspired", "like_genuine", "novelty", "masked_brand",
-            "authenticity_unknown"), (22, 26, 14, 10, 8, 10, 8)),
+    "ja": (
+        (
+            "low_price_only",
+            "novelty",
+            "n_grade",
+            "replica",
+            "like_genuine",
+            "stamp_cheap",
+            "brand_style",
+            "masked_brand",
+            "authenticity_unknown",
+        ),
+        (18, 10, 10, 12, 9, 8, 9, 8, 7),
+    ),
+    "en": (
+        (
+            "low_price_only",
+            "replica_en",
+            "inspired",
+            "like_genuine",
+            "novelty",
+            "masked_brand",
+            "authenticity_unknown",
+        ),
+        (22, 26, 14, 10, 8, 10, 8),
+    ),
 }
 _MASKS = ("○", "◯", "〇", "*", "●", "×", "☆")
-_MASK_NOTE = {"ja": ("ブランド名は伏せています。", "察してください。", "某有名ブランドです。",
-                     "検索避けのため伏せ字です。"),
-              "en": ("Brand name hidden, you know who.", "Famous brand, DM for details.")}
-_GENUINE_CLAIM = {"ja": ("正規品です。", "本物です。", "鑑定済みです。", "確実正規品です。"),
-                  "en": ("100% authentic.", "Genuine item.", "Authentic, bought in store.")}
-_STYLE_NOTE = {"ja": ("ノーブランドですが{b}風のデザインです。", "{b}好きな方に。", "{b}っぽく見えます。",
-                      "ロゴは{b}のものではありません。"),
-               "en": ("Inspired design, not the original brand.", "Perfect dupe for the {b} look.",
-                      "Looks just like {b} for a fraction of the price.")}
+_MASK_NOTE = {
+    "ja": (
+        "ブランド名は伏せています。",
+        "察してください。",
+        "某有名ブランドです。",
+        "検索避けのため伏せ字です。",
+    ),
+    "en": ("Brand name hidden, you know who.", "Famous brand, DM for details."),
+}
+_GENUINE_CLAIM = {
+    "ja": ("正規品です。", "本物です。", "鑑定済みです。", "確実正規品です。"),
+    "en": ("100% authentic.", "Genuine item.", "Authentic, bought in store."),
+}
+_STYLE_NOTE = {
+    "ja": (
+        "ノーブランドですが{b}風のデザインです。",
+        "{b}好きな方に。",
+        "{b}っぽく見えます。",
+        "ロゴは{b}のものではありません。",
+    ),
+    "en": (
+        "Inspired design, not the original brand.",
+        "Perfect dupe for the {b} look.",
+        "Looks just like {b} for a fraction of the price.",
+    ),
+}
 _GENERIC_NAMES = {
-    "fashion/bags": ("バッグ", "bag"), "fashion/wallets": ("財布", "wallet"), "watches": ("腕時計", "watch"),
-    "jewelry": ("ネックレス", "necklace"), "fashion/shoes": ("スニーカー", "sneakers"),
-    "fashion/mens": ("パーカー", "hoodie"), "fashion/womens": ("コート", "coat"),
-    "sports": ("ジャケット", "jacket"), "fashion/accessories": ("アクセサリー", "accessory"),
-    "beauty": ("コスメ", "makeup"), "electronics": ("イヤホン", "earbuds"),
-    "smartphones": ("スマホ", "phone"), "outdoor": ("リュック", "backpack"),
+    "fashion/bags": ("バッグ", "bag"),
+    "fashion/wallets": ("財布", "wallet"),
+    "watches": ("腕時計", "watch"),
+    "jewelry": ("ネックレス", "necklace"),
+    "fashion/shoes": ("スニーカー", "sneakers"),
+    "fashion/mens": ("パーカー", "hoodie"),
+    "fashion/womens": ("コート", "coat"),
+    "sports": ("ジャケット", "jacket"),
+    "fashion/accessories": ("アクセサリー", "accessory"),
+    "beauty": ("コスメ", "makeup"),
+    "electronics": ("イヤホン", "earbuds"),
+    "smartphones": ("スマホ", "phone"),
+    "outdoor": ("リュック", "backpack"),
 }
 
 
@@ -99,7 +196,7 @@ def mask(rng: random.Random, name: str) -> str:
     r = rng.random()
     if len(name) >= 3 and r < 0.55:
         k = rng.randrange(1, len(name) - 1)
-        return name[:k] + rng.choice(_MASKS) + name[k + 1:]
+        return name[:k] + rng.choice(_MASKS) + name[k + 1 :]
     if name.isascii() and r < 0.85:
         return rng.choice((".", " ", "-", "_")).join(name.replace(" ", "").upper())
     if r < 0.92:
@@ -171,34 +268,111 @@ def add_word(rng: random.Random, title: str, word: str) -> str:
 
 # --- cash and vouchers -------------------------------------------------------------------------------
 
-_CARDS_JA = ("Amazonギフト券", "Amazonギフトカード", "アマゾンギフト券", "Appleギフトカード",
-             "Google Playギフトカード", "iTunesカード", "楽天ギフトカード", "スタバカード",
-             "ニンテンドープリペイドカード", "PlayStation Storeカード")
-_VOUCHERS_JA = ("QUOカード", "クオカード", "JCBギフトカード", "VJAギフトカード", "全国百貨店共通商品券",
-                "図書カード", "図書カードNEXT", "ビール券", "おこめ券", "ジェフグルメカード", "商品券")
+_CARDS_JA = (
+    "Amazonギフト券",
+    "Amazonギフトカード",
+    "アマゾンギフト券",
+    "Appleギフトカード",
+    "Google Playギフトカード",
+    "iTunesカード",
+    "楽天ギフトカード",
+    "スタバカード",
+    "ニンテンドープリペイドカード",
+    "PlayStation Storeカード",
+)
+_VOUCHERS_JA = (
+    "QUOカード",
+    "クオカード",
+    "JCBギフトカード",
+    "VJAギフトカード",
+    "全国百貨店共通商品券",
+    "図書カード",
+    "図書カードNEXT",
+    "ビール券",
+    "おこめ券",
+    "ジェフグルメカード",
+    "商品券",
+)
 _PREPAID_JA = ("Suica", "PASMO", "nanaco", "WAON", "バニラVisa", "Vプリカ", "プリペイドカード", "楽天Edy")
 _EMONEY_JA = ("PayPay残高", "電子マネー", "楽天ポイント", "WAONポイント", "LINE Pay残高")
-_EVASIONS_JA = ("ギ.フ.ト券", "ギ フ ト 券", "ギ\u200bフト券", "Ａｍａｚｏｎ ギフト", "商 品 券",
-                "アマ◯ン ギフト", "A m a z o n カード", "ｷﾞﾌﾄｶｰﾄﾞ")
+_EVASIONS_JA = (
+    "ギ.フ.ト券",
+    "ギ フ ト 券",
+    "ギ\u200bフト券",
+    "Ａｍａｚｏｎ ギフト",
+    "商 品 券",
+    "アマ◯ン ギフト",
+    "A m a z o n カード",
+    "ｷﾞﾌﾄｶｰﾄﾞ",
+)
 _HIDDEN_JA = ("封筒 1枚（中身あり）", "お守り（中に1万円札入り）", "ポチ袋 現金入り", "メモ帳 ※おまけ付き")
-_BANKNOTES_JA = (("新札 一万円札", 10_000), ("ピン札 千円札 10枚", 10_000), ("現金 1万円", 10_000),
-                 ("福沢諭吉 1枚", 10_000), ("諭吉 2枚", 20_000), ("野口英世 5枚", 5_000),
-                 ("樋口一葉 新札", 5_000), ("一万円札 連番 3枚", 30_000), ("新紙幣 渋沢栄一 1万円札", 10_000),
-                 ("北里柴三郎 千円札 ピン札", 1_000))
-_OLD_CURRENCY_JA = (("旧紙幣 聖徳太子 一万円札", 10_000), ("伊藤博文 千円札 ピン札", 1_000),
-                    ("記念硬貨 東京オリンピック 1000円銀貨", 1_000), ("天皇陛下御在位記念 500円硬貨", 500),
-                    ("二千円札 守礼門 10枚", 20_000), ("旧一万円札 福沢諭吉 連番", 10_000),
-                    ("記念硬貨 47都道府県 500円 5枚", 2_500))
-_CARDS_EN = ("Amazon gift card", "Steam Wallet code", "Visa prepaid card", "Starbucks gift card",
-             "Google Play voucher", "Apple gift card", "iTunes card", "PSN card", "eShop card")
-_OLD_CURRENCY_EN = (("Commemorative 500 yen coin", 500), ("Old 10000 yen note Shotoku Taishi", 10_000),
-                    ("Vintage 1000 yen bill", 1_000), ("2000 yen notes x5, uncirculated", 10_000),
-                    ("Tokyo Olympics 1000 yen silver coin", 1_000))
+_BANKNOTES_JA = (
+    ("新札 一万円札", 10_000),
+    ("ピン札 千円札 10枚", 10_000),
+    ("現金 1万円", 10_000),
+    ("福沢諭吉 1枚", 10_000),
+    ("諭吉 2枚", 20_000),
+    ("野口英世 5枚", 5_000),
+    ("樋口一葉 新札", 5_000),
+    ("一万円札 連番 3枚", 30_000),
+    ("新紙幣 渋沢栄一 1万円札", 10_000),
+    ("北里柴三郎 千円札 ピン札", 1_000),
+)
+_OLD_CURRENCY_JA = (
+    ("旧紙幣 聖徳太子 一万円札", 10_000),
+    ("伊藤博文 千円札 ピン札", 1_000),
+    ("記念硬貨 東京オリンピック 1000円銀貨", 1_000),
+    ("天皇陛下御在位記念 500円硬貨", 500),
+    ("二千円札 守礼門 10枚", 20_000),
+    ("旧一万円札 福沢諭吉 連番", 10_000),
+    ("記念硬貨 47都道府県 500円 5枚", 2_500),
+)
+_CARDS_EN = (
+    "Amazon gift card",
+    "Steam Wallet code",
+    "Visa prepaid card",
+    "Starbucks gift card",
+    "Google Play voucher",
+    "Apple gift card",
+    "iTunes card",
+    "PSN card",
+    "eShop card",
+)
+_OLD_CURRENCY_EN = (
+    ("Commemorative 500 yen coin", 500),
+    ("Old 10000 yen note Shotoku Taishi", 10_000),
+    ("Vintage 1000 yen bill", 1_000),
+    ("2000 yen notes x5, uncirculated", 10_000),
+    ("Tokyo Olympics 1000 yen silver coin", 1_000),
+)
 _CASH_KINDS = {
-    "ja": (("giftcard_ja", "amagi_slang", "voucher", "prepaid_balance", "emoney", "banknote", "old_currency",
-            "code_by_message", "evasion", "hidden_cash"), (16, 12, 14, 10, 7, 8, 9, 9, 8, 7)),
-    "en": (("giftcard_en", "code_by_message", "prepaid_balance", "banknote", "old_currency", "gc_slang",
-            "evasion"), (30, 18, 13, 10, 11, 10, 8)),
+    "ja": (
+        (
+            "giftcard_ja",
+            "amagi_slang",
+            "voucher",
+            "prepaid_balance",
+            "emoney",
+            "banknote",
+            "old_currency",
+            "code_by_message",
+            "evasion",
+            "hidden_cash",
+        ),
+        (16, 12, 14, 10, 7, 8, 9, 9, 8, 7),
+    ),
+    "en": (
+        (
+            "giftcard_en",
+            "code_by_message",
+            "prepaid_balance",
+            "banknote",
+            "old_currency",
+            "gc_slang",
+            "evasion",
+        ),
+        (30, 18, 13, 10, 11, 10, 8),
+    ),
 }
 _CASH_CATEGORIES = ("tickets", "other", "hobby", "books", "electronics", "games", "tickets", "other")
 
@@ -229,15 +403,32 @@ def _cash_en(rng: random.Random, kind: str, v: int, price: float) -> tuple[str, 
     if kind == "giftcard_en":
         return f"${usd} {card}", [f"Unused {card}, ${usd} balance.", "Valid, never redeemed."], price
     if kind == "code_by_message":
-        return (f"{card} ${usd} - digital code",
-                [rng.choice(("Codes sent by message after purchase.", "Code delivered via chat.",
-                             "I'll message you the code.")), "No physical card, code only."], price)
+        return (
+            f"{card} ${usd} - digital code",
+            [
+                rng.choice(
+                    (
+                        "Codes sent by message after purchase.",
+                        "Code delivered via chat.",
+                        "I'll message you the code.",
+                    )
+                ),
+                "No physical card, code only.",
+            ],
+            price,
+        )
     if kind == "prepaid_balance":
-        return (f"Prepaid card loaded ${usd}", [f"Prepaid card with ${usd} remaining balance.",
-                                                "Works online and in stores."], price)
+        return (
+            f"Prepaid card loaded ${usd}",
+            [f"Prepaid card with ${usd} remaining balance.", "Works online and in stores."],
+            price,
+        )
     if kind == "banknote":
-        return (f"Cash ${usd} in bills", ["Brand new bills, consecutive serial numbers.",
-                                          "Cash, shipped in an envelope."], price * 1.1)
+        return (
+            f"Cash ${usd} in bills",
+            ["Brand new bills, consecutive serial numbers.", "Cash, shipped in an envelope."],
+            price * 1.1,
+        )
     if kind == "gc_slang":
         s = rng.choice(("AMZN GC", "amz gc", "GC code", "e-gift", "steam gc"))
         return f"{s} ${usd}", [f"${usd} {s}, instant delivery.", "DM me."], price
@@ -254,8 +445,13 @@ def _cash_ja(rng: random.Random, kind: str, v: int, price: float) -> tuple[str, 
         card = rng.choice(_CARDS_JA)
         title = rng.choice((f"{card} {y}分", f"{card} {v}円", f"{card}　{y}"))
         if kind == "code_by_message":
-            note = rng.choice(("コードは取引メッセージでお送りします。", "番号は画像でお送りします。",
-                               "カード番号のみのお取引です。"))
+            note = rng.choice(
+                (
+                    "コードは取引メッセージでお送りします。",
+                    "番号は画像でお送りします。",
+                    "カード番号のみのお取引です。",
+                )
+            )
         else:
             note = rng.choice(("未使用です。", "有効期限内です。", "使わないので出品します。"))
         return title, [f"{y}分の{card}です。", note], price
@@ -288,8 +484,9 @@ def _cash_ja(rng: random.Random, kind: str, v: int, price: float) -> tuple[str, 
         s = rng.choice(_EVASIONS_JA)
         note = "察してください。" if rng.random() < 0.5 else "検索避けしています。"
         return f"{s} {y}", [f"{s} {y}分。", note], price
-    note = rng.choice(("中に現金{y}を入れてお送りします。", "おまけとして現金{y}を同封します。",
-                       "中身は{y}です。"))
+    note = rng.choice(
+        ("中に現金{y}を入れてお送りします。", "おまけとして現金{y}を同封します。", "中身は{y}です。")
+    )
     return rng.choice(_HIDDEN_JA), [note.format(y=y)], v * rng.uniform(1.02, 1.2)
 
 
@@ -297,44 +494,81 @@ def _cash_ja(rng: random.Random, kind: str, v: int, price: float) -> tuple[str, 
 
 # kind -> (ja titles, ja lines, en titles, en lines, marketplace categories)
 _ADULT: dict[str, tuple[tuple[str, ...], ...]] = {
-    "toy": (("大人のおもちゃ", "ジョークグッズ 大人向け", "アダルトグッズ セット", "大人のグッズ 未使用",
-             "電マ 大人向け"),
-            ("大人のおもちゃです。未使用品です。", "パートナーと楽しめます。",
-             "中身が分からないよう梱包します。", "18歳未満の方は購入しないでください。"),
-            ("Adult toy, new", "Intimate toy for couples", "Adult novelty vibe"),
-            ("Adults only, 18+.", "Discreet packaging.", "Intimate use.", "Never used, sealed."),
-            ("hobby", "beauty", "other")),
-    "r18_media": (("成人向け 同人誌 まとめ売り", "R18 同人誌 セット", "18禁 ゲーム", "成年コミック 10冊",
-                   "R-18 イラスト集"),
-                  ("成人向けです。", "18歳以上の方のみご購入ください。", "R18作品のまとめ売りです。",
-                   "過激な内容を含みます。"),
-                  ("Explicit adult magazine lot", "NSFW doujinshi bundle", "18+ hentai manga set"),
-                  ("NSFW content.", "Explicit content, 18+ only.", "Adults only."),
-                  ("books", "hobby", "games")),
-    "video": (("DVD 無修正", "アダルトDVD 10枚セット", "裏DVD", "AV まとめ売り", "過激 DVD セット"),
-              ("無修正です。", "アダルトDVDのまとめ売りです。", "再生確認済み。", "過激な内容です。"),
-              ("18+ only - adult DVD", "Uncensored DVD lot", "XXX DVD bundle"),
-              ("Uncensored.", "Explicit content.", "Plays fine, adults only."),
-              ("music", "other")),
-    "used_underwear": (("使用済み下着", "着用済み ショーツ", "脱ぎたて 下着", "一週間着用 インナー"),
-                       ("着用済みです。", "匂い付きです。", "使用済みのままお送りします。",
-                        "着用日数はご相談ください。"),
-                       ("Worn panties", "Used lingerie, worn 3 days"),
-                       ("Worn for 3 days.", "Unwashed, as requested.", "Custom wear time available."),
-                       ("fashion/womens", "other")),
-    "lingerie_photos": (("ランジェリー 着用画像付き", "セクシーランジェリー 着画あり", "下着 自撮り写真付き"),
-                        ("着用画像をお送りします。", "自撮り写真もお付けします。",
-                         "着用写真はメッセージで。"),
-                        ("Sexy photo set", "Lingerie with try-on pics"),
-                        ("Spicy pics sent by DM.", "Includes photos of me wearing it."),
-                        ("fashion/womens", "other")),
-    "euphemism": (("夜のお供 グッズ", "大人向け 過激 グッズ", "ちょっとエッチな 玩具", "秘密のおもちゃ",
-                   "夫婦円満グッズ"),
-                  ("夜のお供にどうぞ。", "大人の方向けです。", "ちょっとエッチなアイテムです。",
-                   "使い方はお察しください。"),
-                  ("Spicy bedroom fun kit", "Grown-up toy (wink)", "NSFW bundle"),
-                  ("For grown-up fun only ;)", "You know what it's for.", "Very private item."),
-                  ("hobby", "beauty", "home", "other")),
+    "toy": (
+        (
+            "大人のおもちゃ",
+            "ジョークグッズ 大人向け",
+            "アダルトグッズ セット",
+            "大人のグッズ 未使用",
+            "電マ 大人向け",
+        ),
+        (
+            "大人のおもちゃです。未使用品です。",
+            "パートナーと楽しめます。",
+            "中身が分からないよう梱包します。",
+            "18歳未満の方は購入しないでください。",
+        ),
+        ("Adult toy, new", "Intimate toy for couples", "Adult novelty vibe"),
+        ("Adults only, 18+.", "Discreet packaging.", "Intimate use.", "Never used, sealed."),
+        ("hobby", "beauty", "other"),
+    ),
+    "r18_media": (
+        (
+            "成人向け 同人誌 まとめ売り",
+            "R18 同人誌 セット",
+            "18禁 ゲーム",
+            "成年コミック 10冊",
+            "R-18 イラスト集",
+        ),
+        (
+            "成人向けです。",
+            "18歳以上の方のみご購入ください。",
+            "R18作品のまとめ売りです。",
+            "過激な内容を含みます。",
+        ),
+        ("Explicit adult magazine lot", "NSFW doujinshi bundle", "18+ hentai manga set"),
+        ("NSFW content.", "Explicit content, 18+ only.", "Adults only."),
+        ("books", "hobby", "games"),
+    ),
+    "video": (
+        ("DVD 無修正", "アダルトDVD 10枚セット", "裏DVD", "AV まとめ売り", "過激 DVD セット"),
+        ("無修正です。", "アダルトDVDのまとめ売りです。", "再生確認済み。", "過激な内容です。"),
+        ("18+ only - adult DVD", "Uncensored DVD lot", "XXX DVD bundle"),
+        ("Uncensored.", "Explicit content.", "Plays fine, adults only."),
+        ("music", "other"),
+    ),
+    "used_underwear": (
+        ("使用済み下着", "着用済み ショーツ", "脱ぎたて 下着", "一週間着用 インナー"),
+        ("着用済みです。", "匂い付きです。", "使用済みのままお送りします。", "着用日数はご相談ください。"),
+        ("Worn panties", "Used lingerie, worn 3 days"),
+        ("Worn for 3 days.", "Unwashed, as requested.", "Custom wear time available."),
+        ("fashion/womens", "other"),
+    ),
+    "lingerie_photos": (
+        ("ランジェリー 着用画像付き", "セクシーランジェリー 着画あり", "下着 自撮り写真付き"),
+        ("着用画像をお送りします。", "自撮り写真もお付けします。", "着用写真はメッセージで。"),
+        ("Sexy photo set", "Lingerie with try-on pics"),
+        ("Spicy pics sent by DM.", "Includes photos of me wearing it."),
+        ("fashion/womens", "other"),
+    ),
+    "euphemism": (
+        (
+            "夜のお供 グッズ",
+            "大人向け 過激 グッズ",
+            "ちょっとエッチな 玩具",
+            "秘密のおもちゃ",
+            "夫婦円満グッズ",
+        ),
+        (
+            "夜のお供にどうぞ。",
+            "大人の方向けです。",
+            "ちょっとエッチなアイテムです。",
+            "使い方はお察しください。",
+        ),
+        ("Spicy bedroom fun kit", "Grown-up toy (wink)", "NSFW bundle"),
+        ("For grown-up fun only ;)", "You know what it's for.", "Very private item."),
+        ("hobby", "beauty", "home", "other"),
+    ),
 }
 
 
@@ -362,11 +596,20 @@ def adult(rng: random.Random, lang: str) -> Draft:
 
 # --- secondary violations (multi-label listings) ------------------------------------------------------
 
-_BONUS_CASH_JA = ("おまけでQUOカード{v}円分お付けします。", "購入者様にAmazonギフト券{v}円分プレゼント！",
-                  "現金{v}円を同封します。", "アマギフ{v}円分もおまけします。")
-_BONUS_ADULT = {"ja": ("着用画像もお送りできます。", "おまけで大人のおもちゃをお付けします。",
-                       "18禁グッズもおまけでつけます。"),
-                "en": ("NSFW pics available on request.", "Comes with an adult toy as a bonus.")}
+_BONUS_CASH_JA = (
+    "おまけでQUOカード{v}円分お付けします。",
+    "購入者様にAmazonギフト券{v}円分プレゼント！",
+    "現金{v}円を同封します。",
+    "アマギフ{v}円分もおまけします。",
+)
+_BONUS_ADULT = {
+    "ja": (
+        "着用画像もお送りできます。",
+        "おまけで大人のおもちゃをお付けします。",
+        "18禁グッズもおまけでつけます。",
+    ),
+    "en": ("NSFW pics available on request.", "Comes with an adult toy as a bonus."),
+}
 
 
 def add_cash(rng: random.Random, d: Draft) -> None:

@@ -54,8 +54,14 @@ def count(store, table) -> int:
 def make_consumer(broker, topology, store, *, scorer=None, batch_size=64) -> BatchingConsumer:
     provider = ScorerProvider(registry=store, rules=store, refresh_seconds=0.5)
     handler = ListingHandler(scorer=scorer or provider.get, store=store, broker=broker, topology=topology)
-    return BatchingConsumer(broker=broker, subscription=topology.listing_subscription, handler=handler,
-                            batch_size=batch_size, max_wait_s=0.02, max_outstanding=500)
+    return BatchingConsumer(
+        broker=broker,
+        subscription=topology.listing_subscription,
+        handler=handler,
+        batch_size=batch_size,
+        max_wait_s=0.02,
+        max_outstanding=500,
+    )
 
 
 def test_events_flow_to_decisions_actions_and_dead_letters(any_broker, live_store, stream_rows):
@@ -68,15 +74,19 @@ def test_events_flow_to_decisions_actions_and_dead_letters(any_broker, live_stor
 
     consumer = make_consumer(broker, topology, live_store).start()
     try:
-        wait_until(lambda: consumer.totals.acked + consumer.totals.dead_lettered >= len(stream_rows) + 2,
-                   what="all messages handled")
+        wait_until(
+            lambda: consumer.totals.acked + consumer.totals.dead_lettered >= len(stream_rows) + 2,
+            what="all messages handled",
+        )
     finally:
         totals = consumer.stop()
 
     assert totals.acked == len(stream_rows)
     assert totals.dead_lettered == 2
     assert count(live_store, decisions) == len(stream_rows)
-    flagged = [d for r in stream_rows for d in live_store.decisions_for(r.listing.id) if d.action.value != "allow"]
+    flagged = [
+        d for r in stream_rows for d in live_store.decisions_for(r.listing.id) if d.action.value != "allow"
+    ]
     assert flagged, "the model should flag some violations in a synthetic stream"
     assert count(live_store, review_items) == len(flagged)
 
@@ -128,8 +138,11 @@ def test_poison_message_is_retried_then_dead_lettered_with_its_error(any_broker,
         broker.publish(topology.listing_topic, event_bytes(row))
     consumer.start()
     try:
-        wait_until(lambda: consumer.totals.dead_lettered >= 1 and consumer.totals.acked >= 19,
-                   timeout=90, what="poison message dead-lettered")
+        wait_until(
+            lambda: consumer.totals.dead_lettered >= 1 and consumer.totals.acked >= 19,
+            timeout=90,
+            what="poison message dead-lettered",
+        )
     finally:
         totals = consumer.stop()
     assert totals.acked == 19  # the other listings of its batch were not held hostage
@@ -248,8 +261,11 @@ def test_graceful_shutdown_loses_nothing(any_broker, live_store, stream_rows):
     done_first = first.totals.acked
     second = make_consumer(broker, topology, live_store).start()
     try:
-        wait_until(lambda: count(live_store, decisions) >= len(stream_rows), timeout=90,
-                   what="the second worker to finish the rest")
+        wait_until(
+            lambda: count(live_store, decisions) >= len(stream_rows),
+            timeout=90,
+            what="the second worker to finish the rest",
+        )
     finally:
         second.stop()
     assert count(live_store, decisions) == len(stream_rows)  # none lost, none doubled

@@ -35,8 +35,13 @@ def model_artifact(trained: TrainResult, tmp_path_factory: pytest.TempPathFactor
         trained.model, version=version, artifact_dir=tmp_path_factory.mktemp("artifacts"), metadata={}
     )
     return ModelVersionRecord(
-        version=version, name="lovemachine", artifact_uri=uri, artifact_sha256=sha,
-        training_data_sha256=trained.data_sha256, metrics=trained.metrics, thresholds=trained.policy.to_dict(),
+        version=version,
+        name="lovemachine",
+        artifact_uri=uri,
+        artifact_sha256=sha,
+        training_data_sha256=trained.data_sha256,
+        metrics=trained.metrics,
+        thresholds=trained.policy.to_dict(),
         created_at=datetime.now(UTC),
     )
 

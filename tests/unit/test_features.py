@@ -5,8 +5,17 @@ from lovemachine.listings import Listing
 
 
 def listing(**kw):
-    base = dict(id="L", version=1, seller_id="S", title="t", description="", price=1000, currency="JPY",
-                category="fashion/bags", brand=None)
+    base = dict(
+        id="L",
+        version=1,
+        seller_id="S",
+        title="t",
+        description="",
+        price=1000,
+        currency="JPY",
+        category="fashion/bags",
+        brand=None,
+    )
     base.update(kw)
     return Listing(**base)
 
@@ -41,7 +50,9 @@ def test_price_reference_flags_cheap_luxury():
     ref = PriceReference.fit(genuine, [True] * 10, lex)
     assert "louis vuitton" in ref.brand_log_median
     feats = TabularFeaturizer(lex, ref)
-    X = feats.transform([listing(brand="ルイヴィトン", price=5_000), listing(brand="Louis Vuitton", price=125_000)])
+    X = feats.transform(
+        [listing(brand="ルイヴィトン", price=5_000), listing(brand="Louis Vuitton", price=125_000)]
+    )
     ratio = FEATURE_NAMES.index("brand_price_ratio")
     assert X[0, ratio] < -2.5  # about 4% of the usual price
     assert abs(X[1, ratio]) < 0.2
@@ -50,7 +61,10 @@ def test_price_reference_flags_cheap_luxury():
 def test_stuffing_signals():
     lex = BrandLexicon()
     feats = TabularFeaturizer(lex, PriceReference())
-    stuffed = listing(description="かわいいバッグです #シャネル #グッチ #エルメス #プラダ #ロレックス #ディオール #セリーヌ #フェンディ")
+    stuffed = listing(
+        description="かわいいバッグです #シャネル #グッチ #エルメス #プラダ "
+        "#ロレックス #ディオール #セリーヌ #フェンディ"
+    )
     plain = listing(description="かわいいバッグです。使用回数は数回です。よろしくお願いします。")
     X = feats.transform([stuffed, plain])
     idx = {n: i for i, n in enumerate(FEATURE_NAMES)}

@@ -7,8 +7,14 @@ POLICY = Policy.uniform(report=0.5, hide=0.9)
 
 
 def run(scores, matches=()):
-    return decide(listing_id="L", listing_version=1, scores=scores, policy=POLICY, model_version="m1",
-                  rule_matches=matches)
+    return decide(
+        listing_id="L",
+        listing_version=1,
+        scores=scores,
+        policy=POLICY,
+        model_version="m1",
+        rule_matches=matches,
+    )
 
 
 # decision table: (scores, expected action, expected driving category)
@@ -67,11 +73,13 @@ def test_policy_round_trips_through_dict():
 def test_rules_match_normalised_text_and_reject_bad_regex():
     from lovemachine.features.text import normalise
 
-    rules = RuleSet([
-        Rule(id=1, pattern="ＡＭＡＺＯＮギフト", kind="keyword", category="cash", action="report"),
-        Rule(id=2, pattern=r"line\s*id", kind="regex", category="adult", action="report"),
-        Rule(id=3, pattern="off", kind="keyword", category="cash", action="report", enabled=False),
-    ])
+    rules = RuleSet(
+        [
+            Rule(id=1, pattern="ＡＭＡＺＯＮギフト", kind="keyword", category="cash", action="report"),
+            Rule(id=2, pattern=r"line\s*id", kind="regex", category="adult", action="report"),
+            Rule(id=3, pattern="off", kind="keyword", category="cash", action="report", enabled=False),
+        ]
+    )
     assert [m.rule_id for m in rules.match(normalise("amazonギフト 送ります LINE ID"))] == [1, 2]
     with pytest.raises(ValueError, match="invalid regex"):
         Rule(id=4, pattern="(unclosed", kind="regex", category="cash", action="report")

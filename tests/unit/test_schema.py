@@ -8,12 +8,26 @@ from lovemachine.listings import parse_event, parse_labelled
 
 def event(**listing_overrides):
     listing = {
-        "id": "L1", "version": 1, "seller_id": "S1", "title": "ルイヴィトン 財布", "description": "正規品です",
-        "price": 25000, "currency": "jpy", "category": "fashion/wallets", "brand": "Louis Vuitton",
-        "condition": "like new", "image_urls": ["https://img.example/1.jpg"], "locale": "ja-JP",
+        "id": "L1",
+        "version": 1,
+        "seller_id": "S1",
+        "title": "ルイヴィトン 財布",
+        "description": "正規品です",
+        "price": 25000,
+        "currency": "jpy",
+        "category": "fashion/wallets",
+        "brand": "Louis Vuitton",
+        "condition": "like new",
+        "image_urls": ["https://img.example/1.jpg"],
+        "locale": "ja-JP",
     }
     listing.update(listing_overrides)
-    return {"event_id": "e1", "type": "listing.created", "occurred_at": "2026-11-01T10:00:00Z", "listing": listing}
+    return {
+        "event_id": "e1",
+        "type": "listing.created",
+        "occurred_at": "2026-11-01T10:00:00Z",
+        "listing": listing,
+    }
 
 
 def test_valid_event_parses_and_normalises_currency():

@@ -41,6 +41,7 @@ def _yen(listing: dict[str, Any]) -> float:
 
 # --- reproducibility and file output -----------------------------------------------------------------
 
+
 def test_same_seed_gives_same_bytes_and_another_seed_differs(tmp_path: Path) -> None:
     a, b, c = tmp_path / "a.jsonl", tmp_path / "b.jsonl", tmp_path / "c.jsonl"
     assert write_jsonl(a, 1_200, seed=11) == 1_200
@@ -68,6 +69,7 @@ def test_progress_is_reported_every_thousand_rows_and_at_the_end(tmp_path: Path)
 
 
 # --- validity ----------------------------------------------------------------------------------------
+
 
 def test_every_row_validates_against_the_contract(rows: list[Row]) -> None:
     for r in rows:
@@ -106,6 +108,7 @@ def test_rejects_bad_arguments() -> None:
 
 # --- labels and disguises ----------------------------------------------------------------------------
 
+
 def test_violation_rates_are_roughly_respected(rows: list[Row]) -> None:
     for cat, p in DEFAULT_RATES.items():
         observed = sum(r["labels"][cat] for r in rows) / N
@@ -136,8 +139,18 @@ def test_hard_negatives_are_clean_and_varied(rows: list[Row]) -> None:
     assert len(hard) > 0.06 * N
     assert all(sum(r["labels"].values()) == 0 for r in hard)
     kinds = {t.split(":", 1)[1] for r in hard for t in r["tags"]}
-    assert {"genuine_luxury", "card_case", "cashflow_book", "gift_wrapping", "trading_cards", "lingerie_new",
-            "brand_mention", "not_replica", "magazine", "coin_case"} <= kinds
+    assert {
+        "genuine_luxury",
+        "card_case",
+        "cashflow_book",
+        "gift_wrapping",
+        "trading_cards",
+        "lingerie_new",
+        "brand_mention",
+        "not_replica",
+        "magazine",
+        "coin_case",
+    } <= kinds
 
 
 def test_keyword_stuffing_lists_many_terms(rows: list[Row]) -> None:
@@ -174,6 +187,7 @@ def test_low_price_counterfeits_sell_far_below_the_genuine_price(rows: list[Row]
 
 
 # --- realism -----------------------------------------------------------------------------------------
+
 
 def test_japanese_and_english_listings(rows: list[Row]) -> None:
     langs = Counter(r["listing"]["locale"][:2] for r in rows)

@@ -52,7 +52,7 @@ def test_expired_leases_count_as_failed_deliveries_for_dead_lettering(broker: Lo
     broker.publish("t-2", b"slow", k="v").result()
     attempts = []
     while True:
-        got = broker.pull("s-2", timeout=2)
+        got = broker.pull("s-2", timeout=1)
         if not got:
             break
         attempts.append(got[0].delivery_attempt)  # never acked: each lease runs out

@@ -143,7 +143,7 @@ def main() -> None:
         Dataset(rows=rows, sha256="b" * 64),
         registry=store,
         artifact_dir=args.home / "artifacts",
-        model_name="bench",
+        model_name="lovemachine",
     )
     results: dict[str, Any] = {
         "machine": f"{platform.node()} · {os.cpu_count()} cores · {platform.python_version()}",
@@ -165,6 +165,8 @@ def main() -> None:
                 from lovemachine.adapters.pubsub_emulator import emulator_from_env_or_start
 
                 emulator = emulator_from_env_or_start("lovemachine-bench")
+                if emulator is not None:
+                    os.environ.update(emulator.env())
             for run, (rate, prefix) in {"throughput": (None, "T"), "latency": (args.rate, "R")}.items():
                 suffix = f"{broker}-{run}-{int(time.time())}"
                 s = Settings(

@@ -141,24 +141,40 @@ class FastTierModel:
 
     def explain(self, listing: Listing, category: str, top: int = 3) -> list[str]:
         """Human-readable evidence for one category: strongest text terms and tabular signals."""
-        k = self.categories.index(category)
-        text = listing_text(listing.title, listing.description, listing.brand)
-        row = self.vectorizer_.transform([text])
-        contrib = row.multiply(self.head_coef_[:, k]).tocsr()
-        evidence: list[str] = []
-        if contrib.nnz:
-            order = np.argsort(-contrib.data)[:top]
-            if not hasattr(self, "terms_"):
-                self.terms_ = self.vectorizer_.get_feature_names_out()
-            terms = [str(self.terms_[contrib.indices[i]]) for i in order if contrib.data[i] > 0.05]
-            if terms:
-                evidence.append(f"{category}: text evidence " + ", ".join(repr(t) for t in terms))
-        feats = self.explain_features(listing)
-        if feats["has_brand_reference"] and feats["brand_price_ratio"] < -1.2:
-            pct = 100 * np.exp(feats["brand_price_ratio"])
-            evidence.append(f"{category}: price is {pct:.0f}% of the brand's usual price")
-        if feats["n_distinct_brands"] >= 5:
-            evidence.append(f"{category}: text names {int(feats['n_distinct_brands'])} distinct brands")
-        if feats["n_hashtags"] >= 8:
-            evidence.append(f"{category}: {int(feats['n_hashtags'])} hashtags")
-        return evidence
+        return self.explain_batch([listing], [category], top=top)[0]
+
+    def explain_batch(
+        self, listings: Sequence[Listing], categories: Sequence[str], top: int = 3
+    ) -> list[list[str]]:
+        """Evidence for many (listing, category) pairs with one vectoriser and one tabular pass."""
+        if not listings:
+            return []
+        texts = [listing_text(x.title, x.description, x.brand) for x in listings]
+        X = self.vectorizer_.transform(texts).tocsr()
+        T = self.tabular_.transform(listings, texts)
+        if not hasattr(self, "terms_"):
+            self.terms_ = self.vectorizer_.get_feature_names_out()
+        idx = {name: i for i, name in enumerate(FEATURE_NAMES)}
+        out: list[list[str]] = []
+        for r, category in enumerate(categories):
+            k = self.categories.index(category)
+            lo, hi = X.indptr[r], X.indptr[r + 1]
+            cols, vals = X.indices[lo:hi], X.data[lo:hi] * self.head_coef_[X.indices[lo:hi], k]
+            evidence: list[str] = []
+            if len(vals):
+                order = np.argsort(-vals)[:top]
+                terms = [str(self.terms_[cols[i]]) for i in order if vals[i] > 0.05]
+                if terms:
+                    evidence.append(f"{category}: text evidence " + ", ".join(repr(t) for t in terms))
+            row = T[r]
+            if row[idx["has_brand_reference"]] and row[idx["brand_price_ratio"]] < -1.2:
+                pct = 100 * float(np.exp(row[idx["brand_price_ratio"]]))
+                evidence.append(f"{category}: price is {pct:.0f}% of the brand's usual price")
+            if row[idx["n_distinct_brands"]] >= 5:
+                evidence.append(
+                    f"{category}: text names {int(row[idx['n_distinct_brands']])} distinct brands"
+                )
+            if row[idx["n_hashtags"]] >= 8:
+                evidence.append(f"{category}: {int(row[idx['n_hashtags']])} hashtags")
+            out.append(evidence)
+        return out

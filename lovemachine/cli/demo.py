@@ -8,6 +8,7 @@ review items, moderation actions -> a summary against the generator's ground tru
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import threading
 import time
@@ -96,6 +97,8 @@ def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float 
 
         with step("Pub/Sub emulator (gcloud beta emulators pubsub, ~20 s to start)"):
             emulator = emulator_from_env_or_start(s.gcp_project)
+            if emulator is not None:
+                os.environ.update(emulator.env())  # PUBSUB_EMULATOR_HOST, read by Google's client
     b = make_broker(s)
     topology = topology_from(s)
     worker = build_worker(s, broker=b, store=store)

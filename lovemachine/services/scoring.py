@@ -51,7 +51,10 @@ class Scorer:
                 rule_matches=matches,
                 decided_at=now,
             )
-            if self.explain and d.action is not Action.ALLOW and d.category and hasattr(clf, "explain"):
-                d.reasons.extend(clf.explain(listing, d.category))
             out.append(d)
+        if self.explain and hasattr(clf, "explain_batch"):
+            flagged = [i for i, d in enumerate(out) if d.action is not Action.ALLOW and d.category]
+            evidence = clf.explain_batch([listings[i] for i in flagged], [out[i].category for i in flagged])
+            for i, ev in zip(flagged, evidence, strict=True):
+                out[i].reasons.extend(ev)
         return out

@@ -1,0 +1,1 @@
+"""Training jobs: labelled JSONL -> a registered, evaluated model version (see ``train.py``)."""

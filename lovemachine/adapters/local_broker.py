@@ -39,7 +39,7 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from types import MappingProxyType
 
-from lovemachine.ports import ReceivedMessage, Topology
+from lovemachine.ports import ReceivedMessage, StreamingPull, Topology
 
 log = logging.getLogger(__name__)
 
@@ -260,7 +260,10 @@ class _Stream:
 class LocalBroker:
     """In-process ``Broker``. Thread-safe; ``close()`` stops its threads."""
 
-    def __init__(self, *, callback_threads: int = 10, max_lease_duration: float = 3600.0) -> None:
+    def __init__(
+        self, *, project: str = "local", callback_threads: int = 10, max_lease_duration: float = 3600.0
+    ) -> None:
+        self.project = project
         self._lock = threading.Lock()
         self._topics: dict[str, list[_Subscription]] = {}
         self._subs: dict[str, _Subscription] = {}
@@ -357,7 +360,7 @@ class LocalBroker:
         callback: Callable[[ReceivedMessage], None],
         *,
         max_messages: int = 1000,
-    ) -> _Stream:
+    ) -> StreamingPull:
         if max_messages < 1:
             raise ValueError("max_messages must be >= 1")
         with self._lock:
@@ -522,7 +525,7 @@ class LocalBroker:
         attrs.update(
             CloudPubSubDeadLetterSourceDeliveryCount=str(entry.attempts),
             CloudPubSubDeadLetterSourceSubscription=sub.name,
-            CloudPubSubDeadLetterSourceSubscriptionProject="local",
+            CloudPubSubDeadLetterSourceSubscriptionProject=self.project,
             CloudPubSubDeadLetterSourceTopicPublishTime=msg.publish_time.isoformat(timespec="milliseconds"),
         )
         targets = self._topics.get(sub.dead_letter_topic)

@@ -27,6 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+import grpc
 from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1
 from google.cloud.pubsub_v1.subscriber.exceptions import AcknowledgeStatus
@@ -36,7 +37,7 @@ from google.cloud.pubsub_v1.types import BatchSettings, FlowControl
 from google.pubsub_v1.types import DeadLetterPolicy
 from google.pubsub_v1.types import ReceivedMessage as PbReceivedMessage
 
-from lovemachine.ports import ReceivedMessage, Topology
+from lovemachine.ports import ReceivedMessage, StreamingPull, Topology
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +162,14 @@ class _AfterCancelSettler(threading.Thread):
 
 
 class _StreamingPulls:
-    """One or more client streams on one subscription, cancelled and awaited together."""
+    """One or more client streams on one subscription, cancelled and awaited together.
+
+    ``cancel()`` first half-closes each stream (ends its request side, as a client that is done
+    would) and only then cancels it. The emulator ignores a bare cancellation: it keeps the dead
+    stream and goes on "delivering" redeliveries to it, so an unacked message would come back only
+    after that stream's 60 s ack deadline, again and again. After a half-close the server ends the
+    stream itself. Like the client's own ``cancel()``, this returns at once; ``result()`` waits.
+    """
 
     def __init__(
         self, broker: PubSubBroker, streams: list[tuple[StreamingPullFuture, ThreadScheduler]]
@@ -169,17 +177,54 @@ class _StreamingPulls:
         self._broker = broker
         self._futures = [fut for fut, _ in streams]
         self._schedulers = [sched for _, sched in streams]
+        self._lock = threading.Lock()
+        self._cancel_requested = False
 
     def cancel(self) -> None:
-        for fut in self._futures:
-            fut.cancel()
+        with self._lock:
+            if self._cancel_requested:
+                return
+            self._cancel_requested = True
+        threading.Thread(target=self._close, name="pubsub-stream-close", daemon=True).start()
+
+    def _close(self) -> None:
+        try:
+            for fut in self._futures:
+                if not fut.done():
+                    _half_close(fut)
+        finally:
+            for fut in self._futures:
+                fut.cancel()
 
     def result(self, timeout: float | None = None) -> None:
         # The client's future resolves to True on a clean shutdown and raises on a failed stream.
         deadline = None if timeout is None else time.monotonic() + timeout
         for fut in self._futures:
-            fut.result(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                fut.result(timeout=remaining)
+            except gexc.GoogleAPICallError as exc:
+                # The stream we half-closed ends "with an error" that carries no status: that is ours.
+                if not (self._cancel_requested and exc.grpc_status_code in (None, grpc.StatusCode.OK)):
+                    raise
         self._broker._forget(self)
+
+
+def _half_close(fut: StreamingPullFuture, wait_s: float = 1.0) -> None:
+    """End the request side of the stream behind ``fut`` and wait (briefly) for the server to end it.
+
+    Uses client internals (google-cloud-pubsub 2.x); if they are not there, does nothing.
+    """
+    manager = getattr(fut, "_StreamingPullFuture__manager", None)
+    rpc = getattr(manager, "_rpc", None)
+    requests = getattr(rpc, "_request_queue", None)
+    call = getattr(rpc, "call", None)
+    if requests is None or call is None or not hasattr(call, "is_active"):
+        return
+    requests.put(None)  # the request generator ends: gRPC sends END_STREAM
+    end = time.monotonic() + wait_s
+    while call.is_active() and time.monotonic() < end:
+        time.sleep(0.01)
 
 
 class PubSubBroker:
@@ -311,7 +356,7 @@ class PubSubBroker:
         callback: Callable[[ReceivedMessage], None],
         *,
         max_messages: int = 1000,
-    ) -> _StreamingPulls:
+    ) -> StreamingPull:
         if max_messages < 1:
             raise ValueError("max_messages must be >= 1")
         path = self.subscription_path(subscription)

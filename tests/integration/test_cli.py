@@ -85,7 +85,17 @@ def test_demo_runs_on_both_brokers(broker: str, tmp_path: Path, env: dict[str, s
     if broker == "pubsub":
         request.getfixturevalue("pubsub_emulator")  # sets PUBSUB_EMULATOR_HOST for this process
         env["PUBSUB_EMULATOR_HOST"] = os.environ["PUBSUB_EMULATOR_HOST"]
-    out = run("demo", "--broker", broker, "--n", "400", "--train-n", "4000", "--home", str(tmp_path / "demo"),
-              env=env)
+    out = run(
+        "demo",
+        "--broker",
+        broker,
+        "--n",
+        "400",
+        "--train-n",
+        "4000",
+        "--home",
+        str(tmp_path / "demo"),
+        env=env,
+    )
     assert "dead-lettered: 3 malformed" in out.stderr
     assert "hide" in out.stderr and "listings/s" in out.stderr

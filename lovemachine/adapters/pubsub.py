@@ -3,12 +3,18 @@
 The client reads ``PUBSUB_EMULATOR_HOST`` itself: set it and the same code talks to the local
 emulator (``lovemachine.adapters.pubsub_emulator``) instead of GCP.
 
-Semantics worth knowing (they come from the client, not from this module):
+Semantics worth knowing:
 
 * ``subscribe`` hands the client's own ``Message`` objects to the callback. While the stream is open
-  the client extends their leases (up to ``FlowControl.max_lease_duration``, 1 h), so a slow batch is
-  not redelivered. After ``cancel()`` the client no longer sends acks or nacks for them: finish and
-  ack in-flight work *before* cancelling, or those messages come back after their ack deadline.
+  the client extends their leases (up to ``max_lease_duration``, 1 h), so a slow batch is not
+  redelivered. A callback that raises gets its message nacked and ends the stream (``result()``
+  raises), as the client does.
+* ``cancel()`` keeps the port's promise that messages already handed out stay the caller's to ack
+  or nack: the client itself drops acks made after its stream closed, so this module sends them
+  (``_AfterCancelSettler``). Unsettled ones come back about 10 s after cancel (the client's lease).
+  It also half-closes the stream before cancelling it, without which the emulator keeps "delivering"
+  redeliveries to the dead stream (``_StreamingPulls``). Both use client internals (2.x) and fall
+  back to the client's plain behaviour if those are missing.
 * ``pull`` messages are not extended: they are redelivered when the subscription's ack deadline passes.
 * On GCP, dead-lettering needs the Pub/Sub service agent to be allowed to publish to the dead-letter
   topic and to subscribe to the source subscription; ``ensure_topology`` does not grant IAM roles.
@@ -143,13 +149,19 @@ class _AfterCancelSettler(threading.Thread):
 
     def _send(self, items: list[Any]) -> None:
         acks = [r.ack_id for r in items if type(r).__name__ == "AckRequest"]
-        nacks = [r.ack_id for r in items if type(r).__name__ == "NackRequest"]
+        modacks: dict[int, list[str]] = {}
+        for r in items:
+            if type(r).__name__ == "NackRequest":
+                modacks.setdefault(0, []).append(r.ack_id)
+            elif type(r).__name__ == "ModAckRequest":
+                modacks.setdefault(int(r.seconds), []).append(r.ack_id)
+        nacks = modacks.get(0, [])
         try:
             if acks:
                 self._client.acknowledge(request={"subscription": self._path, "ack_ids": acks})
-            if nacks:
+            for seconds, ack_ids in modacks.items():
                 self._client.modify_ack_deadline(
-                    request={"subscription": self._path, "ack_ids": nacks, "ack_deadline_seconds": 0}
+                    request={"subscription": self._path, "ack_ids": ack_ids, "ack_deadline_seconds": seconds}
                 )
         except gexc.GoogleAPICallError:
             log.warning(

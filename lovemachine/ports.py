@@ -62,6 +62,46 @@ class Topology:
     ack_deadline_seconds: int = 60
 
 
+class TopologyAdmin(Protocol):
+    """What a broker offers to create topics and subscriptions (both brokers implement it)."""
+
+    def ensure_topic(self, topic: str) -> None: ...
+
+    def ensure_subscription(
+        self,
+        subscription: str,
+        topic: str,
+        *,
+        ack_deadline_seconds: int = 60,
+        dead_letter_topic: str | None = None,
+        max_delivery_attempts: int = 5,
+    ) -> None: ...
+
+
+def create_topology(admin: TopologyAdmin, topology: Topology) -> None:
+    """Create the topics and subscriptions of ``topology`` (idempotent); shared by every broker."""
+    for topic in (topology.listing_topic, topology.actions_topic, topology.dead_letter_topic):
+        admin.ensure_topic(topic)
+    admin.ensure_subscription(
+        topology.listing_subscription,
+        topology.listing_topic,
+        ack_deadline_seconds=topology.ack_deadline_seconds,
+        dead_letter_topic=topology.dead_letter_topic,
+        max_delivery_attempts=topology.max_delivery_attempts,
+    )
+    admin.ensure_subscription(
+        topology.actions_subscription,
+        topology.actions_topic,
+        ack_deadline_seconds=topology.ack_deadline_seconds,
+    )
+    # Without a subscription Pub/Sub drops what reaches the dead-letter topic.
+    admin.ensure_subscription(
+        topology.dead_letter_subscription,
+        topology.dead_letter_topic,
+        ack_deadline_seconds=topology.ack_deadline_seconds,
+    )
+
+
 class Broker(Protocol):
     """Publish and streaming-pull, with Pub/Sub semantics (ack, nack, redelivery, dead-letter)."""
 

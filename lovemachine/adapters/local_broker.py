@@ -39,7 +39,7 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from types import MappingProxyType
 
-from lovemachine.ports import ReceivedMessage, StreamingPull, Topology
+from lovemachine.ports import ReceivedMessage, StreamingPull, Topology, create_topology
 
 log = logging.getLogger(__name__)
 
@@ -277,25 +277,7 @@ class LocalBroker:
 
     # ------------------------------------------------------------------ admin
     def ensure_topology(self, topology: Topology) -> None:
-        for topic in (topology.listing_topic, topology.actions_topic, topology.dead_letter_topic):
-            self.ensure_topic(topic)
-        self.ensure_subscription(
-            topology.listing_subscription,
-            topology.listing_topic,
-            ack_deadline_seconds=topology.ack_deadline_seconds,
-            dead_letter_topic=topology.dead_letter_topic,
-            max_delivery_attempts=topology.max_delivery_attempts,
-        )
-        self.ensure_subscription(
-            topology.actions_subscription,
-            topology.actions_topic,
-            ack_deadline_seconds=topology.ack_deadline_seconds,
-        )
-        self.ensure_subscription(
-            topology.dead_letter_subscription,
-            topology.dead_letter_topic,
-            ack_deadline_seconds=topology.ack_deadline_seconds,
-        )
+        create_topology(self, topology)
 
     def ensure_topic(self, topic: str) -> None:
         with self._lock:

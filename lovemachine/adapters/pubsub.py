@@ -43,7 +43,7 @@ from google.cloud.pubsub_v1.types import BatchSettings, FlowControl
 from google.pubsub_v1.types import DeadLetterPolicy
 from google.pubsub_v1.types import ReceivedMessage as PbReceivedMessage
 
-from lovemachine.ports import ReceivedMessage, StreamingPull, Topology
+from lovemachine.ports import ReceivedMessage, StreamingPull, Topology, create_topology
 
 log = logging.getLogger(__name__)
 
@@ -294,26 +294,7 @@ class PubSubBroker:
 
     # ------------------------------------------------------------------ admin
     def ensure_topology(self, topology: Topology) -> None:
-        for topic in (topology.listing_topic, topology.actions_topic, topology.dead_letter_topic):
-            self.ensure_topic(topic)
-        self.ensure_subscription(
-            topology.listing_subscription,
-            topology.listing_topic,
-            ack_deadline_seconds=topology.ack_deadline_seconds,
-            dead_letter_topic=topology.dead_letter_topic,
-            max_delivery_attempts=topology.max_delivery_attempts,
-        )
-        self.ensure_subscription(
-            topology.actions_subscription,
-            topology.actions_topic,
-            ack_deadline_seconds=topology.ack_deadline_seconds,
-        )
-        # Without a subscription Pub/Sub drops what reaches the dead-letter topic.
-        self.ensure_subscription(
-            topology.dead_letter_subscription,
-            topology.dead_letter_topic,
-            ack_deadline_seconds=topology.ack_deadline_seconds,
-        )
+        create_topology(self, topology)
 
     def ensure_topic(self, topic: str) -> None:
         with contextlib.suppress(gexc.AlreadyExists):

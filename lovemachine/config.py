@@ -36,3 +36,7 @@ class Settings(BaseSettings):
     subscriber_streams: int = Field(default=2, ge=1, le=16, description="parallel streaming pulls per worker")
     rules_refresh_seconds: float = Field(default=5.0, gt=0)
     model_name: str = "lovemachine"
+    images_enabled: bool = Field(default=True, description="score listing images in the adult band")
+    image_timeout_s: float = Field(default=2.0, gt=0, le=30, description="total time per image fetch")
+    image_max_bytes: int = Field(default=5_000_000, ge=1024, description="larger images are refused")
+    images_per_listing: int = Field(default=1, ge=1, le=10, description="images scored per listing")

@@ -15,6 +15,7 @@ from types import FrameType
 
 from lovemachine.adapters.sql import SqlStore, make_engine
 from lovemachine.config import Settings
+from lovemachine.images import ImageScorer
 from lovemachine.ports import Broker, Topology
 from workers.consumer import BatchingConsumer
 from workers.handler import BatchOutcome, ListingHandler
@@ -48,6 +49,16 @@ def make_broker(settings: Settings) -> Broker:
     raise ValueError(f"unknown broker {settings.broker!r}; use 'local' or 'pubsub'")
 
 
+def make_image_scorer(settings: Settings) -> ImageScorer | None:
+    """open_nsfw over bounded fetches, or None when images are switched off."""
+    if not settings.images_enabled:
+        return None
+    from lovemachine.adapters.images import ImageFetcher, NsfwImageScorer
+
+    fetcher = ImageFetcher(timeout_s=settings.image_timeout_s, max_bytes=settings.image_max_bytes)
+    return NsfwImageScorer(fetcher=fetcher, max_images_per_listing=settings.images_per_listing)
+
+
 @dataclass
 class Worker:
     consumer: BatchingConsumer
@@ -66,7 +77,11 @@ def build_worker(
     topology = topology_from(settings)
     broker.ensure_topology(topology)
     provider = ScorerProvider(
-        registry=store, rules=store, alias="champion", refresh_seconds=settings.rules_refresh_seconds
+        registry=store,
+        rules=store,
+        alias="champion",
+        refresh_seconds=settings.rules_refresh_seconds,
+        image_scorer=make_image_scorer(settings),
     )
     handler = ListingHandler(scorer=provider.get, store=store, broker=broker, topology=topology)
     consumer = BatchingConsumer(

@@ -13,7 +13,9 @@ import threading
 import time
 
 from lovemachine.errors import LovemachineError
-from lovemachine.ports import ModelRegistry, RuleStore
+from lovemachine.images import ImageScorer
+from lovemachine.ports import ModelRegistry, ModelVersionRecord, RuleStore
+from lovemachine.registry import LoadedModel
 from lovemachine.registry.loader import load_record
 from lovemachine.rules import RuleSet
 from lovemachine.services.scoring import Scorer
@@ -29,11 +31,13 @@ class ScorerProvider:
         rules: RuleStore,
         alias: str = "champion",
         refresh_seconds: float = 5.0,
+        image_scorer: ImageScorer | None = None,
     ) -> None:
         self._registry = registry
         self._rules = rules
         self._alias = alias
         self._refresh = refresh_seconds
+        self._image_scorer = image_scorer
         self._lock = threading.Lock()
         self._checked_at = 0.0
         self._rules_revision: str | None = None
@@ -43,9 +47,16 @@ class ScorerProvider:
 
             raise ModelNotFoundError(f"no model version has the alias {alias!r}")
         self._rules_revision = rules.rules_revision()
-        self._scorer = Scorer(model=load_record(record), rules=RuleSet(rules.list_rules()))
+        self._scorer = Scorer(model=self._load(record), rules=RuleSet(rules.list_rules()))
         self._checked_at = time.monotonic()
         self.refusals: list[str] = []
+
+    def _load(self, record: ModelVersionRecord) -> LoadedModel:
+        loaded = load_record(record)
+        attach = getattr(loaded.model, "attach_image_scorer", None)
+        if attach is not None:
+            attach(self._image_scorer)
+        return loaded
 
     def get(self) -> Scorer:
         if time.monotonic() - self._checked_at >= self._refresh and self._lock.acquire(blocking=False):
@@ -67,7 +78,7 @@ class ScorerProvider:
             record = self._registry.get_alias(self._alias)
             if record is not None and record.version != scorer.version:
                 try:
-                    scorer = Scorer(model=load_record(record), rules=scorer.rules)
+                    scorer = Scorer(model=self._load(record), rules=scorer.rules)
                     log.info("model %s -> %s", self._scorer.version, record.version)
                 except LovemachineError as exc:
                     msg = f"refused model {record.version}: {exc}"

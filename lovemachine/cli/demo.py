@@ -36,14 +36,18 @@ MALFORMED = [
 ]
 
 
-def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float = 600.0) -> dict[str, object]:
+def run_demo(
+    *, broker: str, n: int, train_n: int, home: Path, timeout_s: float = 600.0, deep: bool = True
+) -> dict[str, object]:
+    from lovemachine.adapters.image_host import SyntheticImageHost
     from lovemachine.adapters.sql import SqlStore, make_engine
     from lovemachine.adapters.sql.migrate import upgrade
     from lovemachine.listings import parse_labelled
     from lovemachine.synth import write_jsonl
+    from lovemachine.synth.images import image_kind
     from trainers.dataset import load_jsonl
-    from trainers.train import train_and_register
-    from workers.bootstrap import build_worker, make_broker, topology_from
+    from trainers.train import TrainConfig, train_and_register
+    from workers.bootstrap import build_worker, make_broker, make_image_scorer, topology_from
 
     if home.exists():
         shutil.rmtree(home)
@@ -59,28 +63,50 @@ def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float 
         upgrade(s.database_url)
     store = SqlStore(make_engine(s.database_url))
 
+    # The marketplace's image CDN, played by a local server of synthetic photos (see synth/images.py).
+    kinds: dict[str, str] = {}
+    image_host = SyntheticImageHost(kinds).start()
     train_path, stream_path = home / "train.jsonl", home / "stream.jsonl"
     with progress_bar() as bar:
         t1 = bar.add_task("generating the training marketplace", total=train_n)
-        write_jsonl(train_path, train_n, seed=1, progress=lambda k: bar.update(t1, completed=k))
+        write_jsonl(
+            train_path,
+            train_n,
+            seed=1,
+            image_host=image_host.base_url,
+            progress=lambda k: bar.update(t1, completed=k),
+        )
         bar.update(t1, completed=train_n)
         t2 = bar.add_task("generating the live listing stream", total=n)
-        write_jsonl(stream_path, n, seed=2, id_prefix="D", progress=lambda k: bar.update(t2, completed=k))
+        write_jsonl(
+            stream_path,
+            n,
+            seed=2,
+            id_prefix="D",
+            image_host=image_host.base_url,
+            progress=lambda k: bar.update(t2, completed=k),
+        )
         bar.update(t2, completed=n)
+    dataset = load_jsonl(train_path)
+    for r in dataset.rows:
+        kinds[r.listing.id] = image_kind(r.labels, r.listing.id)
 
-    with console.status("training the four classifiers") as status:
+    with console.status("training the four classifiers and the deep tier") as status:
         record, result = train_and_register(
-            load_jsonl(train_path),
+            dataset,
             registry=store,
             artifact_dir=s.artifact_dir,
             model_name=s.model_name,
+            config=TrainConfig(deep=deep),
             actor="demo",
             progress=lambda m: status.update(f"training: {m}"),
+            image_scorer=make_image_scorer(s),
         )
     console.print(
         f"[green]✓[/] trained {record.version} on {train_n:,} listings in {result.train_seconds:.1f}s "
         "and made it the champion"
     )
+    _print_quality(result.metrics)
 
     store.add_rule(
         pattern="現金手渡し",
@@ -104,6 +130,8 @@ def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float 
     worker = build_worker(s, broker=b, store=store)
     with open(stream_path, "rb") as f:
         rows = [parse_labelled(line) for line in f]
+    for r in rows:
+        kinds[r.listing.id] = image_kind(r.labels, r.listing.id)
     expected = len(rows) + len(MALFORMED)
     try:
         worker.consumer.start()
@@ -134,6 +162,7 @@ def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float 
     finally:
         totals = worker.consumer.stop()
         b.close()
+        image_host.stop()
         if emulator is not None:
             emulator.stop()
 
@@ -169,6 +198,12 @@ def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float 
         table.add_row(cat, *(f"{v:,}" for v in row.values()))
     console.print(table)
     actions = Counter(d.action.value for d in decided)
+    deep_n = sum(1 for d in decided if any(x.startswith("deep tier:") for x in d.reasons))
+    img_n = sum(1 for d in decided if any(x.startswith("adult: image score") for x in d.reasons))
+    console.print(
+        f"cascade: {deep_n:,} of {len(decided):,} listings ({deep_n / max(len(decided), 1):.1%}) reached the "
+        f"deep tier; images scored for {img_n:,}"
+    )
     lat = np.array(totals.latencies_s) * 1000 if totals.latencies_s else np.zeros(1)
     console.print(
         f"actions: hide {actions['hide']:,} · report {actions['report']:,} · "
@@ -192,4 +227,28 @@ def run_demo(*, broker: str, n: int, train_n: int, home: Path, timeout_s: float 
         "dead_lettered": totals.dead_lettered,
         "acked": totals.acked,
         "model_version": record.version,
+        "deep_share": deep_n / max(len(decided), 1),
     }
+
+
+def _print_quality(metrics: dict[str, object]) -> None:
+    test = metrics["test"]
+    assert isinstance(test, dict)
+    t = Table(title="held-out quality (test split)")
+    for col in ("category", "PR-AUC", "precision@report", "recall@report", "precision@hide", "recall@hide"):
+        t.add_column(col, justify="left" if col == "category" else "right")
+    for cat, m in test.items():
+        auc = m["pr_auc"]
+        t.add_row(
+            cat,
+            f"{auc:.3f}" if isinstance(auc, float) else "-",
+            f"{m['precision_at_report']:.3f}",
+            f"{m['recall_at_report']:.3f}",
+            f"{m['precision_at_hide']:.3f}",
+            f"{m['recall_at_hide']:.3f}",
+        )
+    console.print(t)
+    console.print(
+        f"deep tier share on the test split: {metrics.get('deep_share_test')}; "
+        "full report: `lovemachine evaluate --config eval/time_split.yaml`"
+    )

@@ -90,6 +90,13 @@ def train(
     seed: Annotated[int, typer.Option(help="seed for data generation and the split")] = 0,
     split: Annotated[str, typer.Option(help="'random' or 'time' (train on older, test on newer)")] = "random",
     champion: Annotated[bool, typer.Option(help="make the new version the live model")] = True,
+    deep: Annotated[
+        bool, typer.Option("--deep/--no-deep", help="also train the deep tier (transformer) for the cascade")
+    ] = False,
+    calibration: Annotated[str, typer.Option(help="'isotonic' or 'sigmoid' (Platt)")] = "isotonic",
+    images: Annotated[
+        bool, typer.Option("--images/--no-images", help="fetch and score images of adult-band listings")
+    ] = False,
     database_url: DbUrl = None,
     artifact_dir: ArtifactDir = None,
 ) -> None:
@@ -99,10 +106,13 @@ def train(
     from lovemachine.errors import InvalidEventError
     from trainers.dataset import load_jsonl
     from trainers.train import TrainConfig, train_and_register
+    from workers.bootstrap import make_image_scorer
 
     s = settings(database_url=database_url, artifact_dir=artifact_dir)
     if split not in ("random", "time"):
         fail("--split must be 'random' or 'time'")
+    if calibration not in ("isotonic", "sigmoid"):
+        fail("--calibration must be 'isotonic' or 'sigmoid'")
     if data is None:
         from lovemachine.synth import write_jsonl
 
@@ -126,9 +136,10 @@ def train(
             registry=store,
             artifact_dir=s.artifact_dir,
             model_name=s.model_name,
-            config=TrainConfig(split=split, seed=seed),
+            config=TrainConfig(split=split, seed=seed, deep=deep, calibration=calibration),
             make_champion=champion,
             progress=lambda m: status.update(f"training: {m}"),
+            image_scorer=make_image_scorer(s) if images else None,
         )
     console.print(f"[green]✓[/] trained {record.version} in {result.train_seconds:.1f}s")
     _print_metrics(result.metrics["test"])
@@ -166,6 +177,11 @@ def _print_metrics(per_cat: dict[str, dict[str, object]]) -> None:
             f"{m['recall_at_hide']:.3f}",
         )
     console.print(t)
+
+
+from lovemachine.cli.evaluate import evaluate  # noqa: E402
+
+app.command()(evaluate)
 
 
 # --------------------------------------------------------------------------- score
@@ -350,6 +366,9 @@ def demo(
     home: Annotated[
         Path, typer.Option(help="demo directory (database, artifacts, data); reset each run")
     ] = Path("var/demo"),
+    deep: Annotated[
+        bool, typer.Option("--deep/--no-deep", help="train the deep tier and run the cascade")
+    ] = True,
     verbose: Verbose = False,
 ) -> None:
     """The whole slice: database, synthetic marketplace, training, a worker, events through the broker,
@@ -360,7 +379,7 @@ def demo(
     s = settings(broker=broker)
     if s.broker not in ("local", "pubsub"):
         fail("--broker must be 'local' or 'pubsub'")
-    run_demo(broker=s.broker, n=n, train_n=train_n, home=home)
+    run_demo(broker=s.broker, n=n, train_n=train_n, home=home, deep=deep)
 
 
 if __name__ == "__main__":  # pragma: no cover

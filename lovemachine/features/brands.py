@@ -77,6 +77,33 @@ BRANDS: dict[str, tuple[str, ...]] = {
 }
 
 
+# Below these prices (JPY, second-hand) a genuine item of the brand is rare: the cheapest real
+# small leather goods / watches of the house. Real-world knowledge, so the price signal works for
+# brands and products the training data never priced. Brands not listed have no floor.
+LUXURY_FLOOR_JPY: dict[str, float] = {
+    "louis vuitton": 15_000,
+    "chanel": 20_000,
+    "hermes": 30_000,
+    "prada": 10_000,
+    "rolex": 300_000,
+    "omega": 60_000,
+    "cartier": 30_000,
+    "tiffany": 8_000,
+    "dior": 12_000,
+    "fendi": 10_000,
+    "celine": 12_000,
+    "bottega veneta": 15_000,
+    "saint laurent": 12_000,
+    "balenciaga": 10_000,
+    "gucci": 10_000,
+    "loewe": 15_000,
+    "bvlgari": 15_000,
+    "chrome hearts": 15_000,
+    "moncler": 20_000,
+    "montblanc": 10_000,
+}
+
+
 def _is_word_char(c: str) -> bool:
     return c.isascii() and c.isalnum()
 

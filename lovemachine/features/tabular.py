@@ -17,7 +17,8 @@ from statistics import median
 
 import numpy as np
 
-from lovemachine.features.brands import BrandLexicon
+from lovemachine.features.brands import LUXURY_FLOOR_JPY, BrandLexicon
+from lovemachine.features.lexicon import LEXICON_FEATURES, evasion_counts, lexicon_counts
 from lovemachine.features.text import normalise
 from lovemachine.listings import Listing
 
@@ -38,7 +39,55 @@ FEATURE_NAMES: tuple[str, ...] = (
     "list_share",
     "digit_share",
     "title_length",
+    "seller_log_age_days",
+    "seller_log_listings",
+    "seller_log_ratings",
+    "seller_rating",
+    "seller_verified",
+    "luxury_floor_ratio",
+    *LEXICON_FEATURES,
 )
+
+# Approximate yen per unit, so a $60 "Rolex" is compared with yen prices. Rates drift; what matters
+# is the order of magnitude (a counterfeit sells at 5-20% of the usual price, not 90%).
+YEN_PER_UNIT: dict[str, float] = {
+    "JPY": 1.0,
+    "USD": 150.0,
+    "EUR": 160.0,
+    "GBP": 190.0,
+    "CNY": 21.0,
+    "KRW": 0.11,
+    "TWD": 4.7,
+    "HKD": 19.0,
+    "AUD": 98.0,
+    "CAD": 108.0,
+}
+_NAN = float("nan")
+
+
+def log_price_jpy(listing: Listing) -> float:
+    """log(1 + price in yen); unknown currencies are taken as yen."""
+    return math.log1p(listing.price * YEN_PER_UNIT.get(listing.currency, 1.0))
+
+
+def _log_or_nan(v: float | None) -> float:
+    return math.log1p(v) if v is not None else _NAN
+
+
+def seller_features(listing: Listing) -> tuple[float, float, float, float, float]:
+    """Seller signals from the event; NaN where the marketplace did not send them (LightGBM learns
+    what missing means)."""
+    s = listing.seller
+    if s is None:
+        return (_NAN, _NAN, _NAN, _NAN, _NAN)
+    return (
+        _log_or_nan(s.account_age_days),
+        _log_or_nan(s.listings_count),
+        _log_or_nan(s.ratings_count),
+        s.rating if s.rating is not None else _NAN,
+        float(s.identity_verified) if s.identity_verified is not None else _NAN,
+    )
+
 
 _NO_DIGITS = dict.fromkeys(map(ord, "0123456789"), None)
 _SEGMENTS = re.compile(r"[\s,、，/|・;；]+")
@@ -63,7 +112,7 @@ class PriceReference:
         for listing, ok in zip(listings, clean, strict=True):
             if not ok:
                 continue
-            lp = math.log1p(listing.price)
+            lp = log_price_jpy(listing)
             all_prices.append(lp)
             by_cat[listing.category].append(lp)
             brand = lexicon.canonical(listing.brand)
@@ -100,7 +149,7 @@ class TabularFeaturizer:
         out = np.zeros((len(listings), len(FEATURE_NAMES)), dtype=np.float32)
         ref = self.prices
         for i, (listing, text) in enumerate(zip(listings, texts, strict=True)):
-            lp = math.log1p(listing.price)
+            lp = log_price_jpy(listing)
             desc = normalise(listing.description) if listing.description else ""
             desc_mentions = self.lexicon.find(desc) if desc else []
             title_mentions = self.lexicon.find(normalise(listing.title))
@@ -130,8 +179,20 @@ class TabularFeaturizer:
                 short / n_seg if len(segments) >= 8 else 0.0,
                 (len(text) - len(text.translate(_NO_DIGITS))) / max(len(text), 1),
                 len(listing.title),
+                *seller_features(listing),
+                _luxury_floor_ratio(lp, brand, mentions),
+                *lexicon_counts(text),
+                *evasion_counts(f"{listing.title} {listing.description}"),
             )
         return out
+
+
+def _luxury_floor_ratio(log_price: float, brand: str | None, mentions: list[str]) -> float:
+    """log(price / the luxury floor) of the brand (or the priciest luxury brand named); NaN if none."""
+    floors = [LUXURY_FLOOR_JPY[b] for b in ([brand] if brand else []) + mentions if b in LUXURY_FLOOR_JPY]
+    if not floors:
+        return _NAN
+    return log_price - math.log1p(max(floors))
 
 
 def known_brands(listings: Iterable[Listing]) -> list[str]:

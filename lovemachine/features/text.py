@@ -10,12 +10,20 @@ when short plus character bigrams, which keep brand and product words (ギフト
 recognisable without a dictionary. Adjacent tokens are also paired (``gift_card``, ``n_品``)
 so mixed-script phrases survive. Spaced-out evasions ("g i f t") are caught by also emitting the
 run of single letters joined together.
+
+Beside these cheap tokens the analyzer adds what generalises to wordings the training data never
+showed: Sudachi dictionary words (``w:ギフト券``, see ``japanese.py``); hiragana runs folded to
+katakana (ぎふと -> ギフト, a common way to dodge katakana keyword rules); leetspeak undone
+(``g1ft`` -> ``gift``); and character trigrams of longer Latin words (``c:vui``), so misspelt brands
+(vuiton, l0uis) share most of their features with the real spelling.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from lovemachine.features.japanese import japanese_words
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 _WS = re.compile(r"\s+")
@@ -28,6 +36,10 @@ _TOKEN = re.compile(
     r"|[#＃$¥€£%★☆♡♥]"
 )
 _SPACED = re.compile(r"(?:\b[a-z]\b[ \.\-_]){2,}\b[a-z]\b")
+
+
+_LEET = str.maketrans("013457@$", "oieastas")
+_HIRA_TO_KATA = {c: c + 0x60 for c in range(0x3041, 0x3097)}
 
 
 def normalise(text: str) -> str:
@@ -44,10 +56,21 @@ def tokens(normalised: str) -> list[str]:
         if prev:
             append(prev + "_" + tok)  # adjacent pairs: "gift_card", "n_品", "amazon_ギフト"
         prev = tok if len(tok) <= 12 else ""
-        if tok[0] < "\u3040":
-            append(tok)
-            continue
+        first = tok[0]
         n = len(tok)
+        if first < "\u3040":
+            append(tok)
+            if n >= 5 and first.isalpha():
+                padded = f" {tok} "
+                for i in range(n):
+                    append("c:" + padded[i : i + 3])
+            if n >= 3 and not tok.isalpha() and not tok.isdigit():
+                deleet = tok.translate(_LEET)
+                if deleet != tok and deleet.isalpha():
+                    append(deleet)
+            continue
+        if first <= "\u309f" and 2 <= n <= 6:
+            append(tok.translate(_HIRA_TO_KATA))
         if n <= 6:
             append(tok)
         if n >= 3:
@@ -55,6 +78,7 @@ def tokens(normalised: str) -> list[str]:
                 append(tok[i : i + 2])
     for m in _SPACED.findall(normalised):
         append(re.sub(r"[ \.\-_]", "", m))
+    out.extend("w:" + w for w in japanese_words(normalised))
     return out
 
 

@@ -6,6 +6,7 @@ from lovemachine.listings.schema import (
     Listing,
     ListingEvent,
     ModerationAction,
+    SellerSignals,
     parse_event,
     parse_labelled,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "Listing",
     "ListingEvent",
     "ModerationAction",
+    "SellerSignals",
     "parse_event",
     "parse_labelled",
 ]

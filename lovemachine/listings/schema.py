@@ -26,6 +26,20 @@ class _Contract(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
 
 
+class SellerSignals(_Contract):
+    """What the marketplace knows about the seller when the event is published (all optional).
+
+    Scammers and counterfeiters often sell from new, unrated accounts; the stacker uses these as
+    tabular features. Missing values are missing (NaN), never zero.
+    """
+
+    account_age_days: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    listings_count: int | None = Field(default=None, ge=0)
+    ratings_count: int | None = Field(default=None, ge=0)
+    rating: float | None = Field(default=None, ge=0, le=5, allow_inf_nan=False)
+    identity_verified: bool | None = None
+
+
 class Listing(_Contract):
     id: str = Field(min_length=1, max_length=128)
     version: int = Field(ge=0)
@@ -39,6 +53,7 @@ class Listing(_Contract):
     condition: str | None = Field(default=None, max_length=64)
     image_urls: list[str] = Field(default_factory=list, max_length=50)
     locale: str = Field(default="ja-JP", max_length=35)
+    seller: SellerSignals | None = None
 
     @field_validator("currency")
     @classmethod

@@ -12,6 +12,13 @@ Precision is judged by a one-sided Wilson lower bound (``z``; 1.0 ≈ 84% confid
 point estimate: the lowest threshold whose *observed* precision just reaches 0.99 on a few hundred
 validation rows sits on the edge and misses the target on new data. When a target is unreachable
 the threshold is 1.0, i.e. that action never fires on the model's score alone.
+
+``max_flag_rate`` caps the report band by CS review capacity: reviewers handle so many items a day,
+the marketplace publishes so many listings a day, so at most ``capacity / volume`` of listings may
+score at or above ``report`` (a hide opens a review item too, so hides count against the cap). The
+report threshold is raised until the share of held-out listings at or above it fits; it never rises
+above ``hide``, so when hides alone exceed the cap the report band is empty and the overflow is the
+caller's to surface.
 """
 
 from __future__ import annotations
@@ -76,6 +83,23 @@ def marginal_cutoff(y_true: np.ndarray, scores: np.ndarray, floor: float, window
     return float(s_sorted[max(i - w + 1, 0)]) if i - w + 1 > 0 else 1.0
 
 
+def threshold_at_flag_rate(scores: np.ndarray, max_flag_rate: float) -> float:
+    """Lowest score threshold that flags (score >= it) at most ``max_flag_rate`` of ``scores``.
+
+    Thresholds are cut between distinct scores, so ties are flagged together or not at all; 1.0 when
+    even the top score is too common (the module's "never" convention; note that a score of exactly
+    1.0, which isotonic calibration does produce, still meets a 1.0 threshold).
+    """
+    if not (0.0 <= max_flag_rate <= 1.0):
+        raise ValueError(f"max_flag_rate must lie in [0, 1], got {max_flag_rate}")
+    s = np.sort(np.asarray(scores, dtype=np.float64))[::-1]
+    allowed = math.floor(max_flag_rate * len(s) + 1e-9)
+    if allowed >= len(s):
+        return float(s[-1]) if len(s) else 0.0
+    above = s[s > s[allowed]]  # a threshold above the (allowed+1)-th highest score flags <= allowed
+    return float(min(1.0, above[-1])) if len(above) else 1.0
+
+
 def choose_thresholds(
     y_true: np.ndarray,
     scores: np.ndarray,
@@ -84,7 +108,10 @@ def choose_thresholds(
     report_precision: float = 0.8,
     report_marginal: float = 0.5,
     z: float = 1.0,
+    max_flag_rate: float | None = None,
 ) -> Thresholds:
+    """``max_flag_rate`` (optional): the largest share of listings that may score >= ``report``,
+    i.e. CS review capacity per day / listings per day (see the module docstring)."""
     if not (0 < report_precision <= hide_precision <= 1):
         raise ValueError("need 0 < report_precision <= hide_precision <= 1")
     hide = threshold_at_precision(y_true, scores, hide_precision, z=z)
@@ -92,6 +119,8 @@ def choose_thresholds(
         threshold_at_precision(y_true, scores, report_precision, z=z),
         marginal_cutoff(y_true, scores, report_marginal),
     )
+    if max_flag_rate is not None:
+        report = max(report, threshold_at_flag_rate(scores, max_flag_rate))
     if math.isnan(report):
         report = 1.0
     return Thresholds(report=min(report, hide), hide=hide)

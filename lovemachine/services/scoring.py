@@ -2,6 +2,8 @@
 
 Pure with respect to I/O: the model and the rule set are handed in, the caller stores and publishes.
 A batch is scored by exactly one model version and one rule set, so every decision can be replayed.
+A cascade model (``predict_detailed``) also reports what its deep tier and image check saw, or
+why an image could not be used; those notes become reasons too.
 """
 
 from __future__ import annotations
@@ -32,10 +34,16 @@ class Scorer:
     def score(self, listings: Sequence[Listing], *, now: datetime | None = None) -> list[Decision]:
         now = now or datetime.now(UTC)
         clf = self.model.model
-        probs = clf.predict_scores(listings)
+        notes: list[list[str]] | None = None
+        detailed = getattr(clf, "predict_detailed", None)
+        if detailed is not None:
+            result = detailed(listings)
+            probs, notes = result.scores, result.notes
+        else:
+            probs = clf.predict_scores(listings)
         cats = clf.categories
         out: list[Decision] = []
-        for listing, row in zip(listings, probs, strict=True):
+        for i, (listing, row) in enumerate(zip(listings, probs, strict=True)):
             scores = {c: float(v) for c, v in zip(cats, row, strict=True)}
             matches = (
                 self.rules.match(listing_text(listing.title, listing.description, listing.brand))
@@ -51,6 +59,8 @@ class Scorer:
                 rule_matches=matches,
                 decided_at=now,
             )
+            if notes is not None and notes[i]:
+                d.reasons.extend(notes[i])
             out.append(d)
         if self.explain and hasattr(clf, "explain_batch"):
             flagged = [i for i, d in enumerate(out) if d.action is not Action.ALLOW and d.category]

@@ -17,6 +17,7 @@ import os
 import random
 import unicodedata
 import uuid
+import zlib
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
@@ -76,12 +77,14 @@ def generate(
     days: int = 30,
     rates: Mapping[str, float] | None = None,
     id_prefix: str = "L",
+    image_host: str = IMAGE_HOST,
 ) -> Iterator[dict[str, Any]]:
     """Yield ``n`` labelled listing events as JSON-ready dicts (see ``LabelledListing``).
 
     ``rates`` maps a category to the per-listing probability of that violation (missing categories
     keep ``DEFAULT_RATES``); the extra key ``hard_negative`` sets the share of clean listings that are
-    hard negatives. Violations are drawn independently, so multi-label listings occur.
+    hard negatives. Violations are drawn independently, so multi-label listings occur. Image URLs
+    point at ``image_host`` (the demo serves synthetic photos from a local host).
     """
     if n < 0:
         raise ValueError("n must be >= 0")
@@ -92,7 +95,7 @@ def generate(
         t0 = DEFAULT_START
     else:
         t0 = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
-    return _rows(n, random.Random(seed), t0, days, probs, hard_rate, id_prefix)
+    return _rows(n, random.Random(seed), t0, days, probs, hard_rate, id_prefix, image_host.rstrip("/"))
 
 
 def write_jsonl(
@@ -194,6 +197,39 @@ class _Sellers:
         k = max(3, size // 100)
         self.regular = self.ids[:-k]
         self.violators = self.ids[-k:]
+        self._violator_set = frozenset(self.violators)
+
+    def profile(self, seller_id: str, listing_index: int) -> dict[str, Any] | None:
+        """What the marketplace knows of the seller (deterministic per seller; ~8% of events omit it).
+
+        Repeat violators run young, thinly rated accounts; ordinary sellers span every age. The
+        signal is deliberately weak: most violations come from ordinary accounts, and plenty of
+        honest sellers are new.
+        """
+        r = random.Random(zlib.crc32(f"{seller_id}:{listing_index}".encode()))
+        if r.random() < 0.08:
+            return None
+        p = random.Random(zlib.crc32(seller_id.encode()))
+        if seller_id in self._violator_set:
+            age = p.lognormvariate(math.log(20), 1.0)
+            listings = int(p.lognormvariate(math.log(6), 1.0))
+            rated = int(listings * p.uniform(0.1, 0.6))
+            rating = round(p.uniform(3.2, 5.0), 2) if rated else None
+            verified = p.random() < 0.15
+        else:
+            age = p.lognormvariate(math.log(400), 1.2)
+            listings = int(p.lognormvariate(math.log(25), 1.3))
+            rated = int(listings * p.uniform(0.5, 1.0))
+            rating = round(min(5.0, p.gauss(4.8, 0.25)), 2) if rated else None
+            verified = p.random() < 0.55
+        # the account keeps ageing while the stream runs
+        return {
+            "account_age_days": round(age + listing_index / 5000, 1),
+            "listings_count": listings,
+            "ratings_count": rated,
+            "rating": rating,
+            "identity_verified": verified,
+        }
 
     def pick(self, rng: random.Random, violating: bool) -> str:
         if violating and rng.random() < 0.35:
@@ -209,11 +245,12 @@ def _rows(
     probs: dict[str, float],
     hard_rate: float,
     id_prefix: str,
+    image_host: str,
 ) -> Iterator[dict[str, Any]]:
     clock = _Clock(start, days, n)
     sellers = _Sellers(rng, n)
     for index in range(n):
-        yield _row(rng, index, clock, sellers, probs, hard_rate, id_prefix)
+        yield _row(rng, index, clock, sellers, probs, hard_rate, id_prefix, image_host)
 
 
 def _row(
@@ -224,6 +261,7 @@ def _row(
     probs: dict[str, float],
     hard_rate: float,
     id_prefix: str,
+    image_host: str = IMAGE_HOST,
 ) -> dict[str, Any]:
     ja = rng.random() < JA_SHARE
     lang = "ja" if ja else "en"
@@ -283,8 +321,9 @@ def _row(
             "category": d.category,
             "brand": d.brand_field,
             "condition": condition,
-            "image_urls": [f"{IMAGE_HOST}/{listing_id}/{k}.jpg" for k in range(1, n_images + 1)],
+            "image_urls": [f"{image_host}/{listing_id}/{k}.jpg" for k in range(1, n_images + 1)],
             "locale": "ja-JP" if ja else ("en-US" if rng.random() < 0.8 else "en-GB"),
+            "seller": sellers.profile(seller, index),
         },
         "labels": labels,
         "tags": d.tags,

@@ -1,3 +1,5 @@
+import pytest
+
 from lovemachine.features.brands import BrandLexicon
 from lovemachine.features.tabular import FEATURE_NAMES, PriceReference, TabularFeaturizer
 from lovemachine.features.text import normalise, tokens
@@ -71,3 +73,84 @@ def test_stuffing_signals():
     assert X[0, idx["n_distinct_brands"]] == 8 and X[1, idx["n_distinct_brands"]] == 0
     assert X[0, idx["n_hashtags"]] == 8
     assert X[0, idx["list_share"]] > 0.8 > X[1, idx["list_share"]]
+
+
+def test_sudachi_words_keep_japanese_product_words_whole():
+    toks = tokens(normalise("ルイヴィトンのネヴァーフルです。正規品、ギフト券付き"))
+    for word in ("w:ネヴァーフル", "w:正規品", "w:ギフト券"):
+        assert word in toks
+    # particles and copulas carry no signal and are not emitted as words
+    assert "w:です" not in toks and "w:の" not in toks
+
+
+def test_evasions_map_onto_the_plain_spelling():
+    toks = tokens(normalise("ぎふと券 G1FT C4RD"))
+    assert "ギフト" in toks  # hiragana folded to katakana
+    assert "gift" in toks and "card" in toks  # leetspeak undone
+    # a misspelt brand shares character trigrams with the real spelling
+    real = {t for t in tokens("vuitton") if t.startswith("c:")}
+    typo = {t for t in tokens("vuiton") if t.startswith("c:")}
+    assert len(real & typo) >= 3
+
+
+def test_english_text_has_no_japanese_words():
+    toks = tokens(normalise("Brand new Nintendo Switch, never opened"))
+    assert "nintendo" in toks and not any(t.startswith("w:") for t in toks)
+
+
+def test_seller_signals_are_features_and_missing_is_nan():
+    import math
+
+    from lovemachine.listings import SellerSignals
+
+    feats = TabularFeaturizer(BrandLexicon(), PriceReference())
+    young = listing(seller=SellerSignals(account_age_days=3, listings_count=1, rating=None))
+    unknown = listing()
+    X = feats.transform([young, unknown])
+    idx = {n: i for i, n in enumerate(FEATURE_NAMES)}
+    assert X[0, idx["seller_log_age_days"]] == pytest.approx(math.log1p(3))
+    assert math.isnan(X[0, idx["seller_rating"]])  # not sent: missing, not zero
+    assert all(math.isnan(X[1, idx[f]]) for f in FEATURE_NAMES if f.startswith("seller_"))
+
+
+def test_prices_are_compared_in_yen():
+    feats = TabularFeaturizer(BrandLexicon(), PriceReference())
+    X = feats.transform([listing(price=100, currency="USD"), listing(price=15_000, currency="JPY")])
+    lp = FEATURE_NAMES.index("log_price")
+    assert X[0, lp] == pytest.approx(X[1, lp], abs=0.01)
+
+
+def test_policy_lexicon_counts_terms_per_category_across_scripts():
+    from lovemachine.features.lexicon import lexicon_counts
+
+    counts = dict(zip(("counterfeit", "adult", "cash", "stuffing"), range(4), strict=True))
+    c = lexicon_counts(normalise("S級 ヴィトン風デザイン 1:1"))
+    assert c[counts["counterfeit"]] >= 2 and c[counts["cash"]] == 0
+    assert lexicon_counts(normalise("ＡＭＡＺＯＮギフト 5000円分"))[counts["cash"]] == 1  # full width
+    assert lexicon_counts(normalise("G1FT CARD 50 dollars"))[counts["cash"]] == 1  # leetspeak
+    # Latin terms are whole words: cashmere is not cash
+    assert lexicon_counts(normalise("cashmere scarf"))[counts["cash"]] == 0
+
+
+def test_evasion_signals_are_read_before_normalisation_removes_them():
+    from lovemachine.features.lexicon import evasion_counts
+
+    masked, zero_width, spaced, leet = evasion_counts("ア○ゾン a\u200bmazon g i f t g1ft")
+    assert (masked, zero_width, spaced, leet) == (1, 1, 1, 1)
+    assert evasion_counts("iPhone 13 Pro 128GB, ps5 controller") == [0, 0, 0, 0]
+
+
+def test_luxury_floor_prices_brands_the_training_data_never_priced():
+    import math
+
+    feats = TabularFeaturizer(BrandLexicon(), PriceReference())  # no learned brand prices at all
+    X = feats.transform(
+        [
+            listing(title="ロレックス デイトジャスト", price=9_800),
+            listing(title="ロレックス デイトジャスト", price=900_000),
+            listing(title="無印良品 収納ボックス", price=9_800),
+        ]
+    )
+    f = FEATURE_NAMES.index("luxury_floor_ratio")
+    assert X[0, f] < -3 and X[1, f] > 0
+    assert math.isnan(X[2, f])

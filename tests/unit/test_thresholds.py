@@ -65,3 +65,55 @@ def test_marginal_cutoff_stops_where_the_margin_turns_impure():
     y = np.r_[np.ones(100), np.zeros(100)]
     cut = marginal_cutoff(y, s, 0.5, window=20)
     assert 0.45 <= cut <= 0.6
+
+
+# --------------------------------------------------------------------------- review-capacity cap
+def test_flag_rate_threshold_flags_at_most_the_allowed_share():
+    from lovemachine.policy.thresholds import threshold_at_flag_rate
+
+    s = np.linspace(0.0, 1.0, 1001)
+    t = threshold_at_flag_rate(s, 0.05)
+    assert (s >= t).mean() <= 0.05
+    assert (s >= t).sum() == 50  # the lowest such threshold: exactly the allowed count
+    assert threshold_at_flag_rate(s, 1.0) == 0.0
+    with pytest.raises(ValueError):
+        threshold_at_flag_rate(s, 1.5)
+
+
+def test_flag_rate_threshold_keeps_ties_together():
+    from lovemachine.policy.thresholds import threshold_at_flag_rate
+
+    s = np.r_[np.full(10, 0.9), np.linspace(0.0, 0.5, 90)]
+    assert threshold_at_flag_rate(s, 0.05) == 1.0  # the top 10 are tied: flag none of them
+    assert threshold_at_flag_rate(s, 0.10) == pytest.approx(0.9)
+
+
+def test_capacity_cap_raises_the_report_threshold_until_the_flag_rate_fits():
+    rng = np.random.default_rng(4)
+    y = np.r_[np.ones(500), np.zeros(9500)]
+    # positives spread over (0.3, 1); a thin tail of negatives in (0.3, 0.6) makes a wide report band
+    s = np.r_[rng.uniform(0.3, 1.0, 500), rng.uniform(0.0, 0.3, 9440), rng.uniform(0.3, 0.6, 60)]
+    free = choose_thresholds(y, s)
+    capped = choose_thresholds(y, s, max_flag_rate=0.04)
+    assert (s >= free.report).mean() > 0.04  # the cap binds on this data
+    assert (s >= capped.report).mean() <= 0.04
+    assert (s >= capped.report).mean() > 0.035  # raised only as far as needed
+    assert capped.report > free.report
+    assert capped.hide == free.hide  # the cap moves only the report band
+    assert capped.report <= capped.hide
+
+
+def test_capacity_cap_that_does_not_bind_changes_nothing_and_existing_callers_keep_working():
+    rng = np.random.default_rng(5)
+    y = np.r_[np.ones(200), np.zeros(5000)]
+    s = np.r_[rng.beta(8, 1, 200), rng.beta(1, 8, 5000)]
+    assert choose_thresholds(y, s, max_flag_rate=0.5) == choose_thresholds(y, s)
+    assert choose_thresholds(y, s, max_flag_rate=None) == choose_thresholds(y, s)
+
+
+def test_capacity_cap_below_the_hide_rate_empties_the_report_band():
+    rng = np.random.default_rng(6)
+    y = np.r_[np.ones(2000), np.zeros(8000)]
+    s = np.r_[rng.uniform(0.8, 1.0, 2000), rng.uniform(0.0, 0.5, 8000)]
+    t = choose_thresholds(y, s, max_flag_rate=0.01)
+    assert t.report == t.hide  # never above hide, even though hides alone exceed the cap

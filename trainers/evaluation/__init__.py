@@ -1,0 +1,27 @@
+"""Offline evaluation: ``lovemachine evaluate --config eval/<name>.yaml`` (seeds 002 and 003).
+
+A config file names the data, the split (random, or time: train on older, evaluate on newer), the
+models to compare (trained here, the live champion, artifacts on disk, the CS keyword-rule
+baseline), the primary metric and the review capacity. The run scores every model on the same
+rows, chooses each model's thresholds from its own validation rows, and writes a report that
+says whether a candidate may replace the incumbent and why.
+
+Modules: ``config`` (schema), ``data`` (rows, split), ``models`` (the compared models and their
+thresholds), ``baselines`` (keyword rules), ``metrics`` and ``slices`` (pure numbers),
+``decision`` (the eligibility rule), ``run`` (the job), ``report``/``sections``/``document``/``plots``
+(the output files).
+"""
+
+from trainers.evaluation.config import ConfigError, EvalConfig, EvaluationError, load_config
+from trainers.evaluation.report import write_report
+from trainers.evaluation.run import Evaluation, run_evaluation
+
+__all__ = [
+    "ConfigError",
+    "EvalConfig",
+    "Evaluation",
+    "EvaluationError",
+    "load_config",
+    "run_evaluation",
+    "write_report",
+]

@@ -8,7 +8,7 @@ BROKER  ?= local
 N       ?= 3000
 PYTEST_ARGS ?=
 
-.PHONY: help install demo test test-fast check lint typecheck imports bench worker db clean
+.PHONY: help install demo test test-fast check lint typecheck imports bench bench-models evaluate worker db clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -45,6 +45,13 @@ check: lint typecheck imports  ## ruff, mypy and import-linter
 
 bench: install  ## end-to-end throughput and latency, embedded broker and Pub/Sub emulator
 	$(BIN)/python -m bench.e2e
+
+bench-models: install  ## model speed: fast tier, cascade (deep tier + images), training on 100,000 listings
+	$(BIN)/python -m bench.models
+
+EVAL ?= eval/time_split.yaml
+evaluate: install  ## offline evaluation report (EVAL=eval/time_split.yaml) into var/evaluations/
+	$(BIN)/lovemachine evaluate --config $(EVAL)
 
 db: install  ## migrate the configured database (LOVEMACHINE_DATABASE_URL)
 	$(BIN)/lovemachine db upgrade

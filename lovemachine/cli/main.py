@@ -1,4 +1,4 @@
-"""Subcommands: generate, train, score, publish, worker, db, demo."""
+"""Subcommands: generate, train, score, publish, worker, db, demo, evaluate (registered from evaluate.py)."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def train(
     deep: Annotated[
         bool, typer.Option("--deep/--no-deep", help="also train the deep tier (transformer) for the cascade")
     ] = False,
-    calibration: Annotated[str, typer.Option(help="'isotonic' or 'sigmoid' (Platt)")] = "isotonic",
+    calibration: Annotated[str, typer.Option(help="'isotonic' or 'sigmoid' (Platt)")] = "sigmoid",
     images: Annotated[
         bool, typer.Option("--images/--no-images", help="fetch and score images of adult-band listings")
     ] = False,

@@ -46,8 +46,6 @@ TERMS: dict[str, tuple[str, ...]] = {
         "本物ではない",
         "正規品ではありません",
         "非正規",
-        "風デザイン",
-        "風のデザイン",
         "オマージュ",
         "インスパイア",
         "同等品",
@@ -98,6 +96,18 @@ TERMS: dict[str, tuple[str, ...]] = {
         "ローター",
         "バイブ",
         "オナホ",
+        "オナホール",
+        "エロ本",
+        "エロ雑誌",
+        "着エロ",
+        "ラブドール",
+        "tenga",
+        "テンガ",
+        "playboy",
+        "プレイボーイ",
+        "dildo",
+        "vibrator",
+        "onahole",
         "アダルトグッズ",
         "adult only",
         "adults only",
@@ -126,6 +136,11 @@ TERMS: dict[str, tuple[str, ...]] = {
         "残高",
         "額面",
         "換金",
+        "現金化",
+        "換金率",
+        "ショッピング枠",
+        "クレカ枠",
+        "即金",
         "アマギフ",
         "amazonギフト",
         "アマゾンギフト",
@@ -168,6 +183,8 @@ TERMS: dict[str, tuple[str, ...]] = {
         "store credit",
         "balance transfer",
         "amazon code",
+        "cash out",
+        "cashout",
         "steam wallet",
         "apple gift",
         "visa gift",
@@ -194,6 +211,11 @@ _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACED = re.compile(r"(?:\b[A-Za-z]\b[ .\-_]){3,}\b[A-Za-z]\b")
 _LEET = re.compile(r"\b[a-z]+[013457]+[a-z]+\b")
 _HIRA_TO_KATA = {c: c + 0x60 for c in range(0x3041, 0x3097)}
+# Any masking character counts as one masked letter: "オ○ホール", "エ□本", "s*x toy".
+_MASK_CHARS = "○◯●〇＊*×✕☓◎□■△▲◇◆☆★"
+_ONE_MASK = {ord(c): "○" for c in _MASK_CHARS}
+# "g i f t c a r d": single letters or digits separated by single spaces, joined back into a word
+_SPACED_RUN = re.compile(r"(?<![^\W_])(?:[a-z0-9$] ){3,}[a-z0-9$](?![^\W_])")
 _UNLEET = str.maketrans("013457", "oieast")
 
 LEXICON_FEATURES: tuple[str, ...] = (
@@ -210,11 +232,18 @@ def _fold(text: str) -> str:
 
 
 def _automaton() -> ahocorasick.Automaton:
+    """Every term, plus every spelling of it with one letter masked (terms of 3+ letters)."""
     a = ahocorasick.Automaton()
     for k, terms in enumerate(TERMS.values()):
         for term in terms:
             key = _fold(term)
             a.add_word(key, (k, key))
+            if len(key) >= 3:
+                for i, ch in enumerate(key):
+                    if ch.isalnum():
+                        masked = key[:i] + "○" + key[i + 1 :]
+                        if not a.exists(masked):
+                            a.add_word(masked, (k, masked))
     a.make_automaton()
     return a
 
@@ -225,7 +254,10 @@ _AUTOMATON = _automaton()
 def lexicon_counts(normalised: str) -> list[int]:
     """Matches per category (in ``TERMS`` order) in an already normalised text."""
     counts = [0] * len(TERMS)
-    text = _LEET.sub(lambda m: m.group().translate(_UNLEET), normalised.translate(_HIRA_TO_KATA))
+    text = normalised.translate(_HIRA_TO_KATA).translate(_ONE_MASK)
+    if " " in text:
+        text = _SPACED_RUN.sub(lambda m: m.group().replace(" ", ""), text)
+    text = _LEET.sub(lambda m: m.group().translate(_UNLEET), text)
     n = len(text)
     for end, (k, term) in _AUTOMATON.iter(text):
         start = end - len(term) + 1

@@ -45,6 +45,10 @@ FEATURE_NAMES: tuple[str, ...] = (
     "seller_rating",
     "seller_verified",
     "luxury_floor_ratio",
+    "title_n_words",
+    "title_list_run",
+    "desc_list_run",
+    "desc_list_run_share",
     *LEXICON_FEATURES,
 )
 
@@ -91,6 +95,38 @@ def seller_features(listing: Listing) -> tuple[float, float, float, float, float
 
 _NO_DIGITS = dict.fromkeys(map(ord, "0123456789"), None)
 _SEGMENTS = re.compile(r"[\s,、，/|・;；]+")
+# Words that prose has and keyword lists do not: English function words, Japanese sentence endings.
+_PROSE_WORDS = frozenset(
+    "a an the and or but of to in on at for with from by is are was were be been it its this that "
+    "these those my your i you we they he she not no very so as if than then have has had will can "
+    "just only also all any some one two".split()
+)
+_PROSE_MARKS = re.compile(r"[。．.!?！？:：]$|です|ます|ました|ません|ください|でした|だった|ので|けど")
+
+
+def list_run(text: str) -> tuple[int, int, int]:
+    """The longest run of list-like words in ``text``, the words in all runs of 4+, and all words.
+
+    A keyword list is a run of short words with no function words and no sentence endings: "ZARA GU
+    無印 ユニクロ H&M ..." or "lululemon alo yoga aritzia gymshark ...". Prose breaks runs (English
+    function words, Japanese です/ます, sentence punctuation); Japanese prose rarely has spaces at all,
+    so it forms one long word, which breaks runs too. Names need not be known brands: an author list
+    or a wall of game titles has the same shape.
+    """
+    words = [w for w in _SEGMENTS.split(text) if w]
+    best = cur = in_runs = 0
+    for w in words:
+        bare = w.lstrip("#＃")
+        listy = 0 < len(bare) <= 16 and bare not in _PROSE_WORDS and not _PROSE_MARKS.search(bare)
+        if listy:
+            cur += 1
+        else:
+            if cur >= 4:
+                in_runs += cur
+            best, cur = max(best, cur), 0
+    if cur >= 4:
+        in_runs += cur
+    return max(best, cur), in_runs, len(words)
 
 
 @dataclass
@@ -152,7 +188,8 @@ class TabularFeaturizer:
             lp = log_price_jpy(listing)
             desc = normalise(listing.description) if listing.description else ""
             desc_mentions = self.lexicon.find(desc) if desc else []
-            title_mentions = self.lexicon.find(normalise(listing.title))
+            title_norm = normalise(listing.title)
+            title_mentions = self.lexicon.find(title_norm)
             mentions = title_mentions + desc_mentions
             brand = self.brand_of(listing, mentions)
             bref = ref.brand_log_median.get(brand) if brand else None
@@ -162,6 +199,8 @@ class TabularFeaturizer:
             n_seg = max(len(segments), 1)
             n_hash = desc.count("#")
             short = sum(1 for s in segments if len(s) <= 12)
+            t_run, _, t_words = list_run(title_norm)
+            d_run, d_in_runs, d_words = list_run(desc) if desc else (0, 0, 0)
             out[i] = (
                 lp,
                 (lp - bref) if bref is not None else 0.0,
@@ -181,6 +220,10 @@ class TabularFeaturizer:
                 len(listing.title),
                 *seller_features(listing),
                 _luxury_floor_ratio(lp, brand, mentions),
+                t_words,
+                t_run,
+                d_run,
+                d_in_runs / max(d_words, 1),
                 *lexicon_counts(text),
                 *evasion_counts(f"{listing.title} {listing.description}"),
             )

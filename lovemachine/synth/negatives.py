@@ -31,8 +31,12 @@ KINDS = (
     "brand_packaging",
     "few_hashtags",
     "similar_brands",
+    "cash_brand_product",
+    "money_box",
+    "age_rating",
+    "adult_size",
 )
-_WEIGHTS = (16, 8, 6, 6, 9, 6, 9, 6, 5, 5, 5, 4, 5, 5, 6)
+_WEIGHTS = (16, 8, 6, 6, 9, 6, 9, 6, 5, 5, 5, 4, 5, 5, 6, 5, 4, 4, 4)
 
 _PROOF = {
     "ja": (
@@ -205,6 +209,85 @@ _SIMPLE: dict[str, _Kind] = {
         1_100,
         ("大人でも楽しめます。", "書き込みなし。", "未使用です。"),
         ("Great for grown-ups.",),
+    ),
+    # products of companies whose names are also gift-card names, and things for keeping cards or money
+    "cash_brand_product": _Kind(
+        (
+            "Amazon Echo Dot 第5世代",
+            "Fire TV Stick 4K",
+            "Kindle Paperwhite 広告なし",
+            "Google Nest Mini",
+            "Apple AirTag 4個入り",
+            "iTunes対応 カーオーディオ",
+            "PayPayドーム 観戦グッズ タオル",
+            "ギフトカードケース 封筒型 5枚",
+            "商品券入れ ご祝儀袋",
+        ),
+        (
+            "Amazon Echo Dot 5th gen",
+            "Fire TV Stick 4K Max",
+            "Kindle Paperwhite",
+            "Google Nest Mini",
+            "gift card holder envelopes x10",
+            "Starbucks tumbler 2024 holiday",
+        ),
+        "electronics",
+        3_000,
+        (
+            "初期化済みです。",
+            "アカウント登録は解除してあります。",
+            "カードや金券は付いていません。中身なしです。",
+            "本体のみです。",
+        ),
+        ("Factory reset, deregistered.", "No card included, holder only.", "Device only, no codes."),
+    ),
+    "money_box": _Kind(
+        (
+            "貯金箱 500円玉 10万円貯まる（空）",
+            "こども銀行 おもちゃのお金 セット",
+            "レジスター おもちゃ",
+            "お札型 メモ帳",
+        ),
+        ("piggy bank (empty)", "play money set for kids", "toy cash register", "money-themed notepad"),
+        "toys/games",
+        1_200,
+        ("中身は入っていません。", "おもちゃのお金です。本物ではありません。", "対象年齢3歳以上。"),
+        ("Empty, no coins inside.", "Toy money, not real currency.", "For ages 3+."),
+    ),
+    "age_rating": _Kind(
+        (
+            "バイオハザード PS5 CERO Z",
+            "龍が如く CERO D",
+            "ホラー映画 DVD R15+",
+            "グランド・セフト・オート5 PS4",
+        ),
+        ("Resident Evil PS5 (M rated)", "horror movie Blu-ray R-rated", "Call of Duty PS4 Mature 17+"),
+        "games",
+        3_000,
+        (
+            "CERO Z（18歳以上のみ対象）のソフトです。",
+            "ディスク傷なし、ケース・説明書あり。",
+            "対象年齢をご確認のうえご購入ください。",
+        ),
+        ("Rated M for mature, 17+.", "Disc has no scratches.", "Please check the age rating before buying."),
+    ),
+    "adult_size": _Kind(
+        (
+            "着ぐるみ パジャマ 大人用 L",
+            "大人用 おむつ 介護 30枚",
+            "大人用 自転車ヘルメット",
+            "大人サイズ 浴衣 紺",
+        ),
+        (
+            "adult onesie pajama size L",
+            "adult incontinence pads 30 pack",
+            "adult bike helmet",
+            "adult size rain poncho",
+        ),
+        "fashion/womens",
+        2_000,
+        ("大人サイズです。", "数回使用しました。", "未開封です。"),
+        ("Adult size L, fits 165-180cm.", "Worn a couple of times.", "Unopened pack."),
     ),
     "massage": _Kind(
         ("ハンディマッサージャー 肩こり", "マッサージガン", "フットマッサージャー", "電動 マッサージ器 首"),

@@ -50,8 +50,13 @@ def terms(
     out: list[str] = []
     seen: set[str] = set()
     searches = phrases.SEARCH_TERMS_JA if lang == "ja" else phrases.SEARCH_TERMS_EN
+    # a third of stuffers pad with popular names (franchises, games, artists) instead of brands
+    names = phrases.POPULAR_NAMES_JA if lang == "ja" else phrases.POPULAR_NAMES_EN
+    popular = rng.random() < 0.33
     while len(out) < n:
-        if rng.random() < brand_share:
+        if popular and rng.random() < 0.8:
+            t = rng.choice(names)
+        elif rng.random() < brand_share:
             b = rng.choice(BRANDS)
             if b.name == exclude:
                 continue

@@ -154,3 +154,31 @@ def test_luxury_floor_prices_brands_the_training_data_never_priced():
     f = FEATURE_NAMES.index("luxury_floor_ratio")
     assert X[0, f] < -3 and X[1, f] > 0
     assert math.isnan(X[2, f])
+
+
+def test_keyword_lists_are_recognised_by_shape_not_by_known_brands():
+    from lovemachine.features.tabular import list_run
+
+    authors = "作り置きのレシピ本です。 検索キーワード:東野圭吾 村上春樹 湊かなえ 伊坂幸太郎 宮部みゆき 鬼滅の刃 呪術廻戦"
+    run, in_runs, words = list_run(normalise(authors))
+    assert run >= 7 and in_runs >= 7
+    english = "Generic leggings, no brand. lululemon alo yoga aritzia gymshark nike adidas fabletics vuori"
+    assert list_run(normalise(english))[0] >= 9
+    # prose breaks runs: function words, sentence endings, unspaced Japanese
+    prose = "I bought this jacket last year and wore it twice, it is in very good condition with no stains."
+    assert list_run(normalise(prose))[0] <= 3
+    assert list_run(normalise("合皮のトートバッグです。肩掛けもできます。"))[0] <= 1
+    # an ordinary Japanese title is a short list, not a wall
+    assert list_run(normalise("ナイキ エアマックス 90 白 27cm"))[0] == 5
+
+
+def test_policy_terms_match_masked_and_spaced_out_spellings():
+    from lovemachine.features.lexicon import lexicon_counts
+
+    adult, cash = 1, 2
+    assert lexicon_counts(normalise("オ○ホール新品未開封です"))[adult] >= 1
+    assert lexicon_counts(normalise("昭和のエ□本まとめて"))[adult] >= 1
+    assert lexicon_counts(normalise("G i f t  C a r d  $50"))[cash] >= 1
+    # masking needs a masking character: ordinary words next to a term's stem do not match
+    assert lexicon_counts(normalise("ミラー付き コンパクトケース 真鍮"))[0] == 0
+    assert lexicon_counts(normalise("cashmere sweater"))[cash] == 0

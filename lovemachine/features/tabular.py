@@ -97,9 +97,12 @@ _NO_DIGITS = dict.fromkeys(map(ord, "0123456789"), None)
 _SEGMENTS = re.compile(r"[\s,、，/|・;；]+")
 # Words that prose has and keyword lists do not: English function words, Japanese sentence endings.
 _PROSE_WORDS = frozenset(
-    "a an the and or but of to in on at for with from by is are was were be been it its this that "
-    "these those my your i you we they he she not no very so as if than then have has had will can "
-    "just only also all any some one two".split()
+    re.split(
+        r"\s+",
+        "a an the and or but of to in on at for with from by is are was were be been it its this that "
+        "these those my your i you we they he she not no very so as if than then have has had will can "
+        "just only also all any some one two",
+    )
 )
 _PROSE_MARKS = re.compile(r"[。．.!?！？:：]$|です|ます|ました|ません|ください|でした|だった|ので|けど")
 

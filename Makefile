@@ -8,7 +8,7 @@ BROKER  ?= local
 N       ?= 3000
 PYTEST_ARGS ?=
 
-.PHONY: help install demo test test-fast check lint typecheck imports bench bench-models evaluate worker db clean
+.PHONY: help install demo test test-fast check lint typecheck imports bench bench-models evaluate worker serve db clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -58,6 +58,11 @@ db: install  ## migrate the configured database (LOVEMACHINE_DATABASE_URL)
 
 worker: install  ## run a worker against Pub/Sub (set PUBSUB_EMULATOR_HOST for the emulator)
 	$(BIN)/lovemachine worker --broker pubsub
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+serve: install  ## the CS tool on HOST:PORT (127.0.0.1:8000); first admin: lovemachine staff create --role admin
+	$(BIN)/lovemachine serve --host $(HOST) --port $(PORT)
 
 clean:  ## remove generated data, databases and artifacts (keeps .venv)
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

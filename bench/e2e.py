@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from lovemachine.adapters.brokers import make_broker, topology_from
 from lovemachine.adapters.sql import SqlStore, make_engine
 from lovemachine.adapters.sql.migrate import upgrade
 from lovemachine.config import Settings
@@ -35,7 +36,7 @@ from lovemachine.ports import Broker, ReceivedMessage
 from lovemachine.synth import generate
 from trainers.dataset import Dataset
 from trainers.train import train_and_register
-from workers.bootstrap import build_worker, make_broker, topology_from
+from workers.bootstrap import build_worker
 from workers.handler import BatchOutcome
 
 

@@ -40,3 +40,15 @@ class Settings(BaseSettings):
     image_timeout_s: float = Field(default=2.0, gt=0, le=30, description="total time per image fetch")
     image_max_bytes: int = Field(default=5_000_000, ge=1024, description="larger images are refused")
     images_per_listing: int = Field(default=1, ge=1, le=10, description="images scored per listing")
+    # CS tool (cstool_api, `lovemachine serve`)
+    cookie_secure: bool = Field(
+        default=True,
+        description="Secure flag on the CS tool's cookies; false only for plain http://127.0.0.1",
+    )
+    claim_minutes: float = Field(
+        default=5.0, gt=0, le=240, description="how long opening a review item holds it"
+    )
+    session_hours: float = Field(default=12.0, gt=0, le=720, description="how long a CS sign-in lasts")
+    preview_max_listings: int = Field(
+        default=100_000, ge=1, description="most recent listings a rule preview scans at most"
+    )

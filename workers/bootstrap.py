@@ -13,40 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
+from lovemachine.adapters.brokers import topology_from
 from lovemachine.adapters.sql import SqlStore, make_engine
 from lovemachine.config import Settings
 from lovemachine.images import ImageScorer
-from lovemachine.ports import Broker, Topology
+from lovemachine.ports import Broker
 from workers.consumer import BatchingConsumer
 from workers.handler import BatchOutcome, ListingHandler
 from workers.provider import ScorerProvider
 
 log = logging.getLogger(__name__)
-
-
-def topology_from(settings: Settings) -> Topology:
-    return Topology(
-        listing_topic=settings.listing_topic,
-        listing_subscription=settings.listing_subscription,
-        actions_topic=settings.actions_topic,
-        actions_subscription=settings.actions_subscription,
-        dead_letter_topic=settings.dead_letter_topic,
-        dead_letter_subscription=settings.dead_letter_subscription,
-        max_delivery_attempts=settings.max_delivery_attempts,
-        ack_deadline_seconds=settings.ack_deadline_seconds,
-    )
-
-
-def make_broker(settings: Settings) -> Broker:
-    if settings.broker == "pubsub":
-        from lovemachine.adapters.pubsub import PubSubBroker
-
-        return PubSubBroker(settings.gcp_project)
-    if settings.broker == "local":
-        from lovemachine.adapters.local_broker import LocalBroker
-
-        return LocalBroker()
-    raise ValueError(f"unknown broker {settings.broker!r}; use 'local' or 'pubsub'")
 
 
 def make_image_scorer(settings: Settings) -> ImageScorer | None:

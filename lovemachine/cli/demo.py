@@ -39,6 +39,7 @@ MALFORMED = [
 def run_demo(
     *, broker: str, n: int, train_n: int, home: Path, timeout_s: float = 600.0, deep: bool = True
 ) -> dict[str, object]:
+    from lovemachine.adapters.brokers import make_broker, topology_from
     from lovemachine.adapters.image_host import SyntheticImageHost
     from lovemachine.adapters.sql import SqlStore, make_engine
     from lovemachine.adapters.sql.migrate import upgrade
@@ -47,7 +48,7 @@ def run_demo(
     from lovemachine.synth.images import image_kind
     from trainers.dataset import load_jsonl
     from trainers.train import TrainConfig, train_and_register
-    from workers.bootstrap import build_worker, make_broker, make_image_scorer, topology_from
+    from workers.bootstrap import build_worker, make_image_scorer
 
     if home.exists():
         shutil.rmtree(home)

@@ -1,4 +1,5 @@
-"""Subcommands: generate, train, score, publish, worker, db, demo, evaluate (registered from evaluate.py)."""
+"""Subcommands: generate, train, evaluate, score, publish, worker, db, demo; and for the CS tool
+serve, staff, cstool."""
 
 from __future__ import annotations
 
@@ -183,6 +184,10 @@ from lovemachine.cli.evaluate import evaluate  # noqa: E402
 
 app.command()(evaluate)
 
+from lovemachine.cli.cstool import register as register_cstool  # noqa: E402
+
+register_cstool(app)
+
 
 # --------------------------------------------------------------------------- score
 @app.command()
@@ -285,9 +290,9 @@ def publish(
     rate: Annotated[float, typer.Option(help="messages per second; 0 = as fast as possible")] = 0.0,
 ) -> None:
     """Publish listing events to the listing topic (validated; labels are stripped)."""
+    from lovemachine.adapters.brokers import make_broker, topology_from
     from lovemachine.errors import InvalidEventError
     from lovemachine.listings import parse_event
-    from workers.bootstrap import make_broker, topology_from
 
     s = settings(broker=broker or "pubsub", gcp_project=project)
     if s.broker == "local":
@@ -335,8 +340,9 @@ def worker(
     verbose: Verbose = False,
 ) -> None:
     """Run a scoring worker on the listing subscription until SIGTERM (graceful: nothing is lost)."""
+    from lovemachine.adapters.brokers import make_broker
     from lovemachine.errors import LovemachineError
-    from workers.bootstrap import build_worker, make_broker, run_until_signalled
+    from workers.bootstrap import build_worker, run_until_signalled
 
     setup_logging(verbose)
     s = settings(broker=broker or "pubsub", gcp_project=project, database_url=database_url)

@@ -74,6 +74,11 @@ class SqlBase:
             ],
         )
 
+    def ping(self) -> None:
+        """Raise if the database cannot answer ``SELECT 1`` (health checks)."""
+        with self._read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     def dispose(self) -> None:
         """Close the engine's pooled connections."""
         self.engine.dispose()

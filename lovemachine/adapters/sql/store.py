@@ -2,16 +2,31 @@
 
 It implements :class:`~lovemachine.ports.DecisionStore`, :class:`~lovemachine.ports.RuleStore` and
 :class:`~lovemachine.ports.ModelRegistry`, plus the reads the CLI and the demo need. Each concern
-lives in its own module (``decision_store``, ``rule_store``, ``registry_store``); every public
+lives in its own module (``decision_store``, ``rule_store``, ``registry_store``, and for the CS tool
+``review_store``, ``label_store``, ``report_store``, ``staff_store``, ``audit_store``); every public
 method runs in its own transaction and returns plain domain objects, never rows.
 """
 
 from __future__ import annotations
 
+from lovemachine.adapters.sql.audit_store import AuditStoreMixin
 from lovemachine.adapters.sql.decision_store import DecisionStoreMixin
+from lovemachine.adapters.sql.label_store import LabelStoreMixin
 from lovemachine.adapters.sql.registry_store import RegistryStoreMixin
+from lovemachine.adapters.sql.report_store import ReportStoreMixin
+from lovemachine.adapters.sql.review_store import ReviewStoreMixin
 from lovemachine.adapters.sql.rule_store import RuleStoreMixin
+from lovemachine.adapters.sql.staff_store import StaffStoreMixin
 
 
-class SqlStore(DecisionStoreMixin, RuleStoreMixin, RegistryStoreMixin):
+class SqlStore(
+    DecisionStoreMixin,
+    RuleStoreMixin,
+    RegistryStoreMixin,
+    ReviewStoreMixin,
+    LabelStoreMixin,
+    ReportStoreMixin,
+    StaffStoreMixin,
+    AuditStoreMixin,
+):
     """``SqlStore(make_engine(url), model_name="lovemachine")``; call ``dispose()`` when done."""

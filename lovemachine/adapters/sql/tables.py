@@ -165,6 +165,8 @@ labels = Table(
     Column("auto_hidden", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("superseded_by", BigId, nullable=True),
+    # 0002 (CS tool): the client's Idempotency-Key; one label per (reviewer, key)
+    Column("idempotency_key", String(ID), nullable=True),
     PrimaryKeyConstraint("id"),
     ForeignKeyConstraint(["review_item_id"], ["review_items.id"]),
     ForeignKeyConstraint(["superseded_by"], ["labels.id"]),
@@ -172,6 +174,7 @@ labels = Table(
     Index(None, "listing_id", "listing_version"),
     Index(None, "created_at"),
     Index(None, "review_item_id"),
+    Index(None, "reviewer", "idempotency_key", unique=True),
 )
 
 model_versions = Table(
@@ -246,4 +249,89 @@ audit_log = Table(
     PrimaryKeyConstraint("id"),
     Index(None, "at"),
     Index(None, "entity_type", "entity_id"),
+)
+
+
+# ----------------------------------------------------------------------------- CS tool (0002)
+staff = Table(
+    "staff",
+    metadata,
+    Column("username", String(ID), nullable=False),
+    Column("password_hash", Text, nullable=False),  # argon2id, PHC string format
+    Column("role", String(16), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("username"),
+    CheckConstraint("role IN ('agent', 'lead', 'admin')", name="role"),
+)
+
+staff_sessions = Table(
+    "staff_sessions",
+    metadata,
+    Column("id", String(64), nullable=False),  # sha256 hex of the cookie value; the value is never stored
+    Column("username", String(ID), nullable=False),
+    Column("csrf_token", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("id"),
+    ForeignKeyConstraint(["username"], ["staff.username"]),
+    Index(None, "username"),
+    Index(None, "expires_at"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", BigId, autoincrement=True, nullable=False),
+    Column("name", String(ID), nullable=False),
+    Column("token_sha256", String(64), nullable=False),
+    Column("prefix", String(16), nullable=False),  # the first characters, to recognise a token in a list
+    Column("scopes", JSON, nullable=False),
+    Column("created_by", String(ID), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("token_sha256"),
+)
+
+user_reports = Table(
+    "user_reports",
+    metadata,
+    Column("id", BigId, autoincrement=True, nullable=False),
+    Column("listing_id", String(ID), nullable=False),
+    Column("listing_version", Integer, nullable=False),
+    Column("reporter_id", String(ID), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("review_item_id", BigId, nullable=True),
+    Column("times", Integer, nullable=False),  # how often this reporter reported this version (merged)
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_reported_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("id"),
+    ForeignKeyConstraint(["listing_id"], ["listings.id"]),
+    ForeignKeyConstraint(["review_item_id"], ["review_items.id"]),
+    UniqueConstraint("listing_id", "listing_version", "reporter_id"),
+    Index(None, "review_item_id"),
+)
+
+action_outbox = Table(
+    "action_outbox",
+    metadata,
+    Column("id", BigId, autoincrement=True, nullable=False),
+    Column("label_id", BigId, nullable=True),
+    Column("listing_id", String(ID), nullable=False),
+    Column("listing_version", Integer, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("payload", JSON, nullable=False),  # the moderation-actions message body
+    Column("attributes", JSON, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("published_at", UtcDateTime, nullable=True),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    PrimaryKeyConstraint("id"),
+    ForeignKeyConstraint(["label_id"], ["labels.id"]),
+    CheckConstraint("action IN ('hide', 'restore')", name="action"),
+    Index(None, "published_at"),
+    Index(None, "label_id"),
 )

@@ -1,0 +1,28 @@
+"""What every request handler shares: settings, the store, the broker, secrets helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from cstool_api.security import LoginThrottle, Passwords
+from lovemachine.adapters.sql import SqlStore
+from lovemachine.config import Settings
+from lovemachine.ports import Broker
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    store: SqlStore
+    broker: Broker
+    passwords: Passwords
+    throttle: LoginThrottle
+
+    @property
+    def claim_ttl(self) -> timedelta:
+        return timedelta(minutes=self.settings.claim_minutes)
+
+    @property
+    def session_ttl(self) -> timedelta:
+        return timedelta(hours=self.settings.session_hours)

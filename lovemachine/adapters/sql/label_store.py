@@ -1,0 +1,322 @@
+"""Labels: closing a review item with a CS verdict, and the moderation action it triggers.
+
+``record_label`` closes the item with ``UPDATE ... WHERE status = 'claimed' AND claimed_by = :me``;
+the label (with the decision's model version and thresholds), the listing's new status, the outbox
+row for its ``hide``/``restore`` message and the audit entry are written in that same transaction.
+Publishing happens after commit (``lovemachine.services.outbox``); a failed publish leaves the row
+pending for a retry. A label carries the client's Idempotency-Key, unique per reviewer: a repeat
+returns the stored label and writes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, exists, select, update
+from sqlalchemy.exc import IntegrityError
+
+from lovemachine.adapters.sql._base import SqlBase, utcnow
+from lovemachine.adapters.sql.records import Row, decision_from_row
+from lovemachine.adapters.sql.review_store import raise_unavailable
+from lovemachine.adapters.sql.tables import (
+    action_outbox,
+    decisions,
+    labels,
+    listings,
+    model_versions,
+    review_items,
+)
+from lovemachine.listings import ModerationAction
+from lovemachine.policy import Decision
+from lovemachine.review.policy import label_effect
+from lovemachine.review.records import (
+    ConflictError,
+    LabelOutcome,
+    LabelRecord,
+    PendingAction,
+    SellerViolation,
+)
+
+CS_MODEL_VERSION = "cs-review"
+"""``model_version`` of a CS action on a listing no model decided (a user report only)."""
+
+
+def _label(row: Row) -> LabelRecord:
+    return LabelRecord(
+        id=int(row["id"]),
+        listing_id=row["listing_id"],
+        listing_version=row["listing_version"],
+        review_item_id=row["review_item_id"],
+        category=row["category"],
+        violation=bool(row["violation"]),
+        source=row["source"],
+        reviewer=row["reviewer"],
+        note=row["note"],
+        model_version=row["model_version"],
+        thresholds=dict(row["thresholds"]) if row["thresholds"] is not None else None,
+        auto_hidden=bool(row["auto_hidden"]),
+        created_at=row["created_at"],
+    )
+
+
+class LabelStoreMixin(SqlBase):
+    # ----------------------------------------------------------------------------- labels
+    def record_label(
+        self,
+        item_id: int,
+        *,
+        reviewer: str,
+        label: str,
+        note: str = "",
+        idempotency_key: str | None = None,
+        now: datetime | None = None,
+    ) -> LabelOutcome:
+        """Label a review item the reviewer holds the claim on, and apply what the label does.
+
+        In one transaction: close the item, insert the label (with the model version and thresholds
+        of the decision that opened it), hide or restore the listing, queue the moderation action in
+        the outbox, audit. A repeat with the same ``idempotency_key`` returns the first outcome with
+        ``replayed=True``; the same key for a different label raises ``ConflictError``.
+        """
+        now = now or utcnow()
+        label_effect(label, listing_status="visible", same_version=True, auto_hidden=False)  # validates
+        with self._write() as conn:
+            if idempotency_key:
+                replay = self._replay(conn, reviewer, idempotency_key, item_id, label, note)
+                if replay is not None:
+                    return replay
+            c = review_items.c
+            closed = conn.execute(
+                update(review_items)
+                .where(c.id == item_id, c.status == "claimed", c.claimed_by == reviewer)
+                .values(status="done", resolved_at=now, claim_expires_at=None)
+            )
+            if closed.rowcount != 1:
+                if idempotency_key:  # a concurrent double submit may have just committed
+                    replay = self._replay(conn, reviewer, idempotency_key, item_id, label, note)
+                    if replay is not None:
+                        return replay
+                raise_unavailable(conn, item_id, now)
+            try:
+                return self._apply_label(conn, item_id, reviewer, label, note, idempotency_key, now)
+            except IntegrityError:
+                raise ConflictError(
+                    "this Idempotency-Key was already used for another label", code="idempotency_key_reused"
+                ) from None
+
+    def _apply_label(
+        self,
+        conn: Connection,
+        item_id: int,
+        reviewer: str,
+        label: str,
+        note: str,
+        idempotency_key: str | None,
+        now: datetime,
+    ) -> LabelOutcome:
+        item = conn.execute(select(review_items).where(review_items.c.id == item_id)).mappings().one()
+        listing = (
+            conn.execute(
+                select(listings.c.version, listings.c.status)
+                .where(listings.c.id == item["listing_id"])
+                .with_for_update()
+            )
+            .mappings()
+            .one()
+        )
+        decision = self._decision(conn, item["decision_id"])
+        thresholds = None
+        if decision is not None:
+            thresholds = conn.execute(
+                select(model_versions.c.thresholds).where(model_versions.c.version == decision.model_version)
+            ).scalar_one_or_none()
+        confirmed_elsewhere = conn.execute(
+            select(
+                exists().where(
+                    labels.c.listing_id == item["listing_id"],
+                    labels.c.listing_version == item["listing_version"],
+                    labels.c.violation.is_(True),
+                    labels.c.source == "cs",
+                    labels.c.superseded_by.is_(None),
+                )
+            )
+        ).scalar_one()
+        effect = label_effect(
+            label,
+            listing_status=listing["status"],
+            same_version=listing["version"] == item["listing_version"],
+            auto_hidden=bool(item["auto_hidden"]),
+            violation_confirmed_elsewhere=bool(confirmed_elsewhere),
+        )
+        label_id = conn.execute(
+            labels.insert()
+            .values(
+                listing_id=item["listing_id"],
+                listing_version=item["listing_version"],
+                review_item_id=item_id,
+                category=effect.category,
+                violation=effect.violation,
+                source="cs",
+                reviewer=reviewer,
+                note=note,
+                model_version=decision.model_version if decision is not None else None,
+                thresholds=thresholds,
+                auto_hidden=bool(item["auto_hidden"]),
+                created_at=now,
+                idempotency_key=idempotency_key,
+            )
+            .returning(labels.c.id)
+        ).scalar_one()
+        outbox_ids: tuple[int, ...] = ()
+        if effect.new_status is not None:
+            conn.execute(
+                update(listings)
+                .where(listings.c.id == item["listing_id"], listings.c.version == item["listing_version"])
+                .values(status=effect.new_status, updated_at=now)
+            )
+        if effect.action is not None:
+            message = ModerationAction(
+                listing_id=item["listing_id"],
+                listing_version=item["listing_version"],
+                action=effect.action,
+                scores=dict(decision.scores) if decision is not None else {},
+                reasons=[_cs_reason(effect.action, label)],
+                model_version=decision.model_version if decision is not None else CS_MODEL_VERSION,
+                decided_at=now,
+            )
+            attributes = {
+                "action": effect.action,
+                "listing_id": message.listing_id,
+                "model_version": message.model_version,
+                "source": "cs",
+            }
+            outbox_ids = (
+                conn.execute(
+                    action_outbox.insert()
+                    .values(
+                        label_id=label_id,
+                        listing_id=item["listing_id"],
+                        listing_version=item["listing_version"],
+                        action=effect.action,
+                        payload=message.model_dump(mode="json"),
+                        attributes=attributes,
+                        created_at=now,
+                        attempts=0,
+                    )
+                    .returning(action_outbox.c.id)
+                ).scalar_one(),
+            )
+        detail = {
+            "review_item_id": item_id,
+            "queue": item["queue"],
+            "listing_version": item["listing_version"],
+            "label": label,
+            "note": note,
+            "action": effect.action,
+        }
+        self._audit(conn, [(reviewer, "label.create", "listing", item["listing_id"], detail)], at=now)
+        row = conn.execute(select(labels).where(labels.c.id == label_id)).mappings().one()
+        return LabelOutcome(_label(row), effect.action, replayed=False, outbox_ids=outbox_ids)
+
+    @staticmethod
+    def _replay(
+        conn: Connection, reviewer: str, key: str, item_id: int, label: str, note: str
+    ) -> LabelOutcome | None:
+        row = (
+            conn.execute(select(labels).where(labels.c.reviewer == reviewer, labels.c.idempotency_key == key))
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        stored = _label(row)
+        if stored.review_item_id != item_id or stored.label != label or stored.note != note:
+            raise ConflictError(
+                "this Idempotency-Key was already used for another label",
+                code="idempotency_key_reused",
+                details={"review_item_id": stored.review_item_id, "label": stored.label},
+            )
+        action = conn.execute(
+            select(action_outbox.c.action).where(action_outbox.c.label_id == stored.id).limit(1)
+        ).scalar_one_or_none()
+        return LabelOutcome(stored, action, replayed=True)
+
+    @staticmethod
+    def _decision(conn: Connection, decision_id: int | None) -> Decision | None:
+        if decision_id is None:
+            return None
+        row = conn.execute(select(decisions).where(decisions.c.id == decision_id)).mappings().first()
+        return decision_from_row(row) if row is not None else None
+
+    def labels_for_listing(self, listing_id: str) -> list[LabelRecord]:
+        query = (
+            select(labels).where(labels.c.listing_id == listing_id).order_by(labels.c.created_at, labels.c.id)
+        )
+        with self._read() as conn:
+            return [_label(r) for r in conn.execute(query).mappings()]
+
+    def get_decision(self, decision_id: int) -> Decision | None:
+        with self._read() as conn:
+            return self._decision(conn, decision_id)
+
+    def seller_violations(
+        self, seller_id: str, *, exclude_listing_id: str, limit: int = 20
+    ) -> list[SellerViolation]:
+        """Confirmed violations (labels) on the seller's other listings, newest first."""
+        query = (
+            select(labels.c.listing_id, listings.c.title, labels.c.category, labels.c.created_at)
+            .join(listings, listings.c.id == labels.c.listing_id)
+            .where(
+                listings.c.seller_id == seller_id,
+                labels.c.listing_id != exclude_listing_id,
+                labels.c.violation.is_(True),
+            )
+            .order_by(labels.c.created_at.desc(), labels.c.id.desc())
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [SellerViolation(*r) for r in conn.execute(query).all()]
+
+    # ----------------------------------------------------------------------------- outbox
+    def pending_actions(self, *, limit: int = 100) -> list[PendingAction]:
+        """Moderation actions written by labels and not yet confirmed published, oldest first."""
+        query = (
+            select(action_outbox)
+            .where(action_outbox.c.published_at.is_(None))
+            .order_by(action_outbox.c.id)
+            .limit(limit)
+        )
+        with self._read() as conn:
+            return [
+                PendingAction(
+                    id=int(r["id"]),
+                    action=r["action"],
+                    listing_id=r["listing_id"],
+                    payload=dict(r["payload"]),
+                    attributes={str(k): str(v) for k, v in r["attributes"].items()},
+                    attempts=int(r["attempts"]),
+                )
+                for r in conn.execute(query).mappings()
+            ]
+
+    def mark_action_published(self, action_id: int) -> None:
+        with self._write() as conn:
+            conn.execute(
+                update(action_outbox)
+                .where(action_outbox.c.id == action_id, action_outbox.c.published_at.is_(None))
+                .values(published_at=utcnow(), attempts=action_outbox.c.attempts + 1, last_error=None)
+            )
+
+    def mark_action_failed(self, action_id: int, error: str) -> None:
+        with self._write() as conn:
+            conn.execute(
+                update(action_outbox)
+                .where(action_outbox.c.id == action_id)
+                .values(attempts=action_outbox.c.attempts + 1, last_error=error[:2000])
+            )
+
+
+def _cs_reason(action: str, label: str) -> str:
+    if action == "restore":
+        return "cs: no violation found by CS review; listing restored"
+    return f"cs: {label} confirmed by CS review"

@@ -37,6 +37,13 @@ PLACEHOLDER = """<!doctype html><meta charset="utf-8"><title>Lovemachine CS tool
 <p>The CS tool's web page is not installed. The API is at <a href="/docs">/docs</a>.</p>"""
 
 
+# The page runs only its own scripts and styles; listing images come from the marketplace's hosts.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
 def create_app(
     settings: Settings | None = None,
     store: SqlStore | None = None,
@@ -89,8 +96,13 @@ def create_app(
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.url.path.startswith("/api/"):
+        path = request.url.path
+        if path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
+        elif path == "/" or path.startswith("/static/"):
+            # revalidate after a deploy, so old and new JS modules never mix
+            response.headers.setdefault("Cache-Control", "no-cache")
+            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         return response
 
     for module in (session, review, rules, admin):

@@ -170,6 +170,12 @@ def test_health_docs_and_page(anon: TestClient) -> None:
     r = anon.get("/")
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
     assert r.headers["x-frame-options"] == "DENY"
+    # the page runs only its own scripts, and is revalidated after a deploy
+    assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert r.headers["cache-control"] == "no-cache"
+    js = anon.get("/static/app.js")
+    assert js.status_code == 200 and js.headers["cache-control"] == "no-cache"
+    assert "content-security-policy" not in anon.get("/docs").headers  # Swagger UI keeps working
 
 
 def test_admin_moves_the_live_model(login: Login, seeder: Seeder, store: SqlStore) -> None:

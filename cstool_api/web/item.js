@@ -1,0 +1,124 @@
+// One review item, drawn read-only: the listing as the seller wrote it (text nodes only), the
+// model's decision (scores as bars against their thresholds, rules, reasons, model version), user
+// reports and the seller's earlier violations.
+
+import { h, fmtPrice, fmtAgo, fmtDuration, safeImageUrl } from './dom.js';
+import { serverNow } from './api.js';
+import { CATEGORIES } from './vocab.js';
+
+export const ADULT_BLUR_SCORE = 0.5;
+
+export function isAdult(item) {
+  const score = Number(item?.decision?.scores?.adult ?? 0);
+  return item?.queue === 'adult' || score >= ADULT_BLUR_SCORE;
+}
+
+function section(title, testid, ...children) {
+  return h('section', { class: 'panel', 'data-testid': testid },
+    h('h3', {}, title),
+    ...children);
+}
+
+function images(item) {
+  const urls = (item.listing?.image_urls || []).map(safeImageUrl).filter(Boolean);
+  if (!urls.length) return h('p', { class: 'muted', 'data-testid': 'item-no-images' }, 'No images.');
+  const blur = isAdult(item);
+  return h('div', { class: 'images', 'data-testid': 'item-images' }, urls.map((url, i) => {
+    const img = h('img', { src: url, alt: `Listing image ${i + 1}`, loading: 'eager', referrerpolicy: 'no-referrer', 'data-testid': 'item-image' });
+    if (!blur) return h('div', { class: 'image' }, img);
+    const wrap = h('button', {
+      type: 'button',
+      class: 'image blurred',
+      'data-testid': 'item-image-wrap',
+      'data-blurred': 'true',
+      'aria-label': `Image ${i + 1} may be adult content and is blurred: click to show it`,
+    }, img, h('span', { class: 'reveal-hint', 'aria-hidden': 'true' }, 'Adult? Click to show'));
+    wrap.addEventListener('click', () => {
+      wrap.classList.remove('blurred');
+      wrap.setAttribute('data-blurred', 'false');
+      wrap.setAttribute('aria-label', `Image ${i + 1} (shown)`);
+      wrap.querySelector('.reveal-hint')?.remove();
+    });
+    return wrap;
+  }));
+}
+
+function scoreBars(decision) {
+  const scores = decision?.scores || {};
+  const thresholds = decision?.thresholds || {};
+  const names = [...CATEGORIES, ...Object.keys(scores).filter((c) => !CATEGORIES.includes(c))];
+  return h('div', { class: 'scores', 'data-testid': 'item-scores' }, names.map((cat) => {
+    const v = Number(scores[cat] ?? 0);
+    const t = thresholds[cat] || {};
+    const level = t.hide !== undefined && v >= t.hide ? 'hide' : t.report !== undefined && v >= t.report ? 'report' : '';
+    const marks = ['report', 'hide']
+      .filter((k) => typeof t[k] === 'number')
+      .map((k) => h('span', { class: ['mark', `mark-${k}`], style: { left: `${Math.min(100, t[k] * 100)}%` }, title: `${k} threshold ${t[k]}` }));
+    return h('div', { class: 'score-row', 'data-testid': `score-${cat}` },
+      h('span', { class: 'score-name' }, cat),
+      h('span', { class: 'bar', role: 'meter', 'aria-valuemin': '0', 'aria-valuemax': '1', 'aria-valuenow': v.toFixed(3), 'aria-label': `${cat} score` },
+        h('span', { class: ['fill', level && `fill-${level}`], style: { width: `${Math.max(0, Math.min(1, v)) * 100}%` } }),
+        marks),
+      h('span', { class: 'score-value' }, v.toFixed(3)));
+  }));
+}
+
+function list(items, testid, render, empty = 'None.') {
+  if (!items || !items.length) return h('p', { class: 'muted', 'data-testid': testid }, empty);
+  return h('ul', { class: 'plain', 'data-testid': testid }, items.map((x) => h('li', {}, render(x))));
+}
+
+function describe(x) {
+  if (x === null || x === undefined) return '';
+  if (typeof x !== 'object') return String(x);
+  const who = x.reporter_id || x.reporter || x.reviewer || x.user_id || x.actor;
+  const what = x.reason || x.label || x.category || x.kind;
+  const note = x.note || x.message || x.comment || x.text;
+  const when = x.last_reported_at || x.created_at || x.at;
+  const times = x.times > 1 ? `×${x.times}` : null;
+  const parts = [what, note, times, who && `by ${who}`, when && fmtAgo(when, serverNow())].filter(Boolean);
+  return parts.length ? parts.join(' — ') : JSON.stringify(x);
+}
+
+export function renderItem(item) {
+  const l = item.listing || {};
+  const d = item.decision || {};
+  const ageS = item.created_at ? (serverNow() - Date.parse(item.created_at)) / 1000 : null;
+  return h('article', { class: 'item', 'data-testid': 'item', 'data-item-id': String(item.id), 'aria-labelledby': 'item-title' },
+    h('div', { class: 'item-main' },
+      h('div', { class: 'item-head' },
+        h('h2', { id: 'item-title', 'data-testid': 'item-title' }, l.title || '(no title)'),
+        h('div', { class: 'badges' },
+          item.auto_hidden ? h('span', { class: 'badge badge-hidden', 'data-testid': 'item-auto-hidden', title: 'The model hid this listing; labelling it "no violation" restores it' }, 'Auto-hidden') : null,
+          l.status ? h('span', { class: 'badge', 'data-testid': 'item-listing-status' }, `listing ${l.status}`) : null,
+          h('span', { class: 'badge' }, `queue ${item.queue}`))),
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Price'), h('dd', { 'data-testid': 'item-price' }, fmtPrice(l.price, l.currency)),
+        h('dt', {}, 'Brand'), h('dd', { 'data-testid': 'item-brand' }, l.brand || '—'),
+        h('dt', {}, 'Listing'), h('dd', { 'data-testid': 'item-listing-id' }, String(l.id ?? '—')),
+        h('dt', {}, 'Seller'), h('dd', {}, String(l.seller_id ?? '—')),
+        h('dt', {}, 'Waiting'), h('dd', { title: item.created_at || '' }, ageS === null ? '—' : fmtDuration(ageS)),
+        h('dt', {}, 'Priority'), h('dd', {}, item.priority === undefined ? '—' : Number(item.priority).toFixed(3))),
+      images(item),
+      h('h3', {}, 'Description'),
+      h('p', { class: 'description', 'data-testid': 'item-description' }, l.description || '(empty)')),
+    h('aside', { class: 'item-side', 'aria-label': 'Why this item is here' },
+      section('Scores', 'item-scores-panel', scoreBars(d)),
+      section('Decision', 'item-decision',
+        h('dl', { class: 'facts' },
+          h('dt', {}, 'Action'), h('dd', { 'data-testid': 'item-action' }, d.action || '—'),
+          h('dt', {}, 'Category'), h('dd', {}, d.category || '—'),
+          h('dt', {}, 'Model'), h('dd', { 'data-testid': 'item-model-version' }, d.model_version || '—'))),
+      section('Reasons', 'item-reasons-panel', list(d.reasons, 'item-reasons', (r) => String(r))),
+      section('Rules matched', 'item-rules-panel', list(item.rules_matched, 'item-rules', (r) => [
+        h('code', {}, String(r.pattern ?? `rule ${r.id}`)), ` → ${r.action || '?'} ${r.category || ''}`,
+      ])),
+      section('User reports', 'item-reports-panel', list(item.user_reports, 'item-reports', describe)),
+      section("Seller's earlier violations", 'item-history-panel', list(item.seller_history, 'item-history', (x) => [
+        h('span', { class: 'badge' }, String(x.category || 'violation')), ' ', String(x.title || x.listing_id || ''),
+        h('span', { class: 'muted', title: x.created_at || '' }, ` ${fmtAgo(x.created_at, serverNow())}`),
+      ])),
+      item.labels && item.labels.length
+        ? section('Earlier labels', 'item-labels-panel', list(item.labels, 'item-labels', describe))
+        : null));
+}

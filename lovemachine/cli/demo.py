@@ -36,6 +36,16 @@ MALFORMED = [
 ]
 
 
+def demo_settings(home: Path, broker: str) -> Settings:
+    """The demo's configuration: its own SQLite database and artifacts under ``home``."""
+    return Settings(
+        database_url=f"sqlite:///{home / 'lovemachine.db'}",
+        artifact_dir=home / "artifacts",
+        broker=broker,
+        gcp_project="lovemachine-demo",
+    )
+
+
 def run_demo(
     *, broker: str, n: int, train_n: int, home: Path, timeout_s: float = 600.0, deep: bool = True
 ) -> dict[str, object]:
@@ -53,12 +63,7 @@ def run_demo(
     if home.exists():
         shutil.rmtree(home)
     home.mkdir(parents=True)
-    s = Settings(
-        database_url=f"sqlite:///{home / 'lovemachine.db'}",
-        artifact_dir=home / "artifacts",
-        broker=broker,
-        gcp_project="lovemachine-demo",
-    )
+    s = demo_settings(home, broker)
     console.rule(f"[bold]Lovemachine demo[/] — broker: {broker}, database: {s.database_url}")
     with step("database schema (alembic upgrade head)"):
         upgrade(s.database_url)

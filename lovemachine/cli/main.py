@@ -375,17 +375,34 @@ def demo(
     deep: Annotated[
         bool, typer.Option("--deep/--no-deep", help="train the deep tier and run the cascade")
     ] = True,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve",
+            help="then run the CS tool on the demo's database at http://127.0.0.1:PORT/ until Ctrl-C, "
+            "with demo logins (random passwords, or $LOVEMACHINE_DEMO_PASSWORD) and a few customer "
+            "reports; `make demo` passes --serve",
+        ),
+    ] = False,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="CS tool port with --serve (a free one if taken)")
+    ] = 8000,
     verbose: Verbose = False,
 ) -> None:
     """The whole slice: database, synthetic marketplace, training, a worker, events through the broker,
-    and a summary of what was hidden / reported / allowed per category."""
-    from lovemachine.cli.demo import run_demo
+    and a summary of what was hidden / reported / allowed per category; with --serve, then the CS tool
+    with the queues the worker filled."""
+    from lovemachine.cli.demo import demo_settings, run_demo
 
     setup_logging(verbose)
     s = settings(broker=broker)
     if s.broker not in ("local", "pubsub"):
         fail("--broker must be 'local' or 'pubsub'")
     run_demo(broker=s.broker, n=n, train_n=train_n, home=home, deep=deep)
+    if serve:
+        from lovemachine.cli.demo_serve import serve_demo_cstool
+
+        serve_demo_cstool(demo_settings(home, s.broker), port=port)
 
 
 if __name__ == "__main__":  # pragma: no cover

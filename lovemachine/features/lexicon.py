@@ -214,6 +214,7 @@ _HIRA_TO_KATA = {c: c + 0x60 for c in range(0x3041, 0x3097)}
 # Any masking character counts as one masked letter: "オ○ホール", "エ□本", "s*x toy".
 _MASK_CHARS = "○◯●〇＊*×✕☓◎□■△▲◇◆☆★"
 _ONE_MASK = {ord(c): "○" for c in _MASK_CHARS}
+_FOLD_AND_MASK: dict[int, int | str] = {**_HIRA_TO_KATA, **_ONE_MASK}
 # "g i f t c a r d": single letters or digits separated by single spaces, joined back into a word
 _SPACED_RUN = re.compile(r"(?<![^\W_])(?:[a-z0-9$] ){3,}[a-z0-9$](?![^\W_])")
 _UNLEET = str.maketrans("013457", "oieast")
@@ -254,7 +255,7 @@ _AUTOMATON = _automaton()
 def lexicon_counts(normalised: str) -> list[int]:
     """Matches per category (in ``TERMS`` order) in an already normalised text."""
     counts = [0] * len(TERMS)
-    text = normalised.translate(_HIRA_TO_KATA).translate(_ONE_MASK)
+    text = normalised.translate(_FOLD_AND_MASK)
     if " " in text:
         text = _SPACED_RUN.sub(lambda m: m.group().replace(" ", ""), text)
     text = _LEET.sub(lambda m: m.group().translate(_UNLEET), text)

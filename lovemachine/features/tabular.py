@@ -93,7 +93,7 @@ def seller_features(listing: Listing) -> tuple[float, float, float, float, float
     )
 
 
-_NO_DIGITS = dict.fromkeys(map(ord, "0123456789"), None)
+_DIGIT = re.compile("[0-9]")
 _SEGMENTS = re.compile(r"[\s,、，/|・;；]+")
 # Words that prose has and keyword lists do not: English function words, Japanese sentence endings.
 _PROSE_WORDS = frozenset(
@@ -219,7 +219,7 @@ class TabularFeaturizer:
                 math.log1p(len(segments)),
                 len(set(segments)) / n_seg,
                 short / n_seg if len(segments) >= 8 else 0.0,
-                (len(text) - len(text.translate(_NO_DIGITS))) / max(len(text), 1),
+                _DIGIT.subn("", text)[1] / max(len(text), 1),
                 len(listing.title),
                 *seller_features(listing),
                 _luxury_floor_ratio(lp, brand, mentions),

@@ -95,11 +95,11 @@ def bench_worker(
     if rate is None:  # backlog drain
         publish_all(broker, topo.listing_topic, payloads)
         t0 = time.perf_counter()
-        w.consumer.start()
+        w.start()
         wait_until(lambda: w.consumer.totals.acked >= len(payloads), 600)
         elapsed = time.perf_counter() - t0
     else:
-        w.consumer.start()
+        w.start()
         n = min(len(payloads), int(rate * duration_s))
         t0 = time.perf_counter()
         for i in range(n):
@@ -109,7 +109,7 @@ def bench_worker(
                 time.sleep(delay)
         wait_until(lambda: w.consumer.totals.acked >= n, 120)
         elapsed = time.perf_counter() - t0
-    totals: BatchOutcome = w.consumer.stop()
+    totals: BatchOutcome = w.stop()
     broker.close()
     ms = np.array(lat) * 1000 if lat else np.zeros(1)
     return {

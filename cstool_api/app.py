@@ -19,9 +19,10 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from cstool_api.errors import install_error_handlers
-from cstool_api.routes import admin, review, rules, session
+from cstool_api.routes import admin, deploy, review, rules, session
 from cstool_api.routes.misc import health_router
 from cstool_api.routes.misc import router as misc_router
+from cstool_api.routes.training import router as training_router
 from cstool_api.security import LoginThrottle, Passwords
 from cstool_api.state import AppState
 from lovemachine.adapters.brokers import make_broker, topology_from
@@ -105,9 +106,10 @@ def create_app(
             response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         return response
 
-    for module in (session, review, rules, admin):
+    for module in (session, review, rules, admin, deploy):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(misc_router, prefix=API_PREFIX)
+    app.include_router(training_router, prefix=API_PREFIX)
     app.include_router(health_router)
     _mount_web(app, web_dir)
     return app

@@ -34,7 +34,23 @@ class Settings(BaseSettings):
     batch_max_wait_ms: float = Field(default=20.0, ge=0)
     flow_control_max_messages: int = Field(default=2000, ge=1)
     subscriber_streams: int = Field(default=2, ge=1, le=16, description="parallel streaming pulls per worker")
-    rules_refresh_seconds: float = Field(default=5.0, gt=0)
+    rules_refresh_seconds: float = Field(
+        default=5.0, gt=0, description="how often workers look for new rules and alias moves"
+    )
+    # blue-green deploys: shadow scoring with the challenger, and the promotion gates
+    shadow_enabled: bool = Field(default=True, description="workers also score with the challenger")
+    shadow_max_pending_batches: int = Field(
+        default=8, ge=1, description="batches waiting for shadow scoring; beyond, batches skip the shadow"
+    )
+    shadow_yield_backlog: int = Field(
+        default=512, ge=0, description="the shadow skips batches while this many messages wait (0: never)"
+    )
+    promote_min_shadow: int = Field(
+        default=1000, ge=0, description="listings both models must have scored before a promotion"
+    )
+    promote_max_hide_ratio: float = Field(
+        default=1.5, gt=0, description="the challenger may hide at most this many times the champion's hides"
+    )
     model_name: str = "lovemachine"
     images_enabled: bool = Field(default=True, description="score listing images in the adult band")
     image_timeout_s: float = Field(default=2.0, gt=0, le=30, description="total time per image fetch")
@@ -51,4 +67,16 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=12.0, gt=0, le=720, description="how long a CS sign-in lasts")
     preview_max_listings: int = Field(
         default=100_000, ge=1, description="most recent listings a rule preview scans at most"
+    )
+    # retraining (issue 5): the random audit sample against selection bias
+    audit_sample_rate_hidden: float = Field(
+        default=0.01, ge=0, le=1, description="share of auto-hidden listings also sent to the audit queue"
+    )
+    audit_sample_rate_allowed: float = Field(
+        default=0.001, ge=0, le=1, description="share of allowed listings sent to the audit queue"
+    )
+    audit_sample_salt: str = Field(
+        default="lovemachine-audit-v1",
+        min_length=1,
+        description="salt of the audit draw; change it to draw a fresh sample of the same listings",
     )

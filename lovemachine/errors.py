@@ -5,7 +5,9 @@
     │   ├── InvalidEventError   a listing event that breaks the contract (docs/events.md)
     │   └── ArtifactIntegrityError   a model artifact whose checksum does not match its record
     ├── TransientError          retry later: the message is nacked and redelivered
-    └── ModelNotFoundError      no live model yet; the message says how to train one
+    ├── ModelNotFoundError      no live model yet; the message says how to train one
+    ├── AliasConflictError      a conditional alias move found the alias elsewhere (someone moved it)
+    └── PromotionBlockedError   a promotion's gates did not pass (and it was not forced)
 
 Every error carries a short machine-readable ``code`` used in logs, dead-letter attributes and
 API error bodies.
@@ -40,3 +42,19 @@ class ModelNotFoundError(LovemachineError):
             f"{detail}. Train one first: `lovemachine train` (synthetic data) "
             "or `lovemachine train --data labelled.jsonl`."
         )
+
+
+class AliasConflictError(LovemachineError):
+    """A compare-and-set alias move lost: the alias no longer points where the caller checked it."""
+
+    code = "alias_conflict"
+
+
+class PromotionBlockedError(LovemachineError):
+    """``promote`` refused: a gate failed. ``failed`` names each failed gate with its reason."""
+
+    code = "promotion_blocked"
+
+    def __init__(self, message: str, failed: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.failed = list(failed or [])

@@ -148,6 +148,19 @@ class ModelVersionRecord:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class AliasChange:
+    """One move of a model alias (``from_version`` is None when the alias was created)."""
+
+    name: str
+    alias: str
+    from_version: str | None
+    to_version: str
+    actor: str
+    reason: str
+    at: datetime
+
+
 class DecisionStore(Protocol):
     def record_decisions(self, items: Sequence[tuple[Listing, Decision]]) -> list[RecordedDecision]:
         """In ONE transaction: upsert each listing, insert its decision unless (listing id, listing
@@ -165,8 +178,26 @@ class RuleStore(Protocol):
         """A cheap token that changes whenever any rule changes (for hot reload)."""
 
 
+ANY_VERSION: str = "*"
+"""``set_alias(..., expected=ANY_VERSION)``: move the alias wherever it points now (unconditional)."""
+
+
 class ModelRegistry(Protocol):
     def register_model_version(self, record: ModelVersionRecord) -> None: ...
     def get_model_version(self, version: str) -> ModelVersionRecord | None: ...
-    def set_alias(self, alias: str, version: str, *, actor: str, reason: str) -> None: ...
+    def set_alias(
+        self, alias: str, version: str, *, actor: str, reason: str, expected: str | None = ANY_VERSION
+    ) -> AliasChange:
+        """Point ``alias`` at ``version`` and append the move to the alias history, in ONE transaction.
+
+        ``expected`` makes the move a compare-and-set: it happens only if the alias points at
+        ``expected`` right now (None: the alias must not exist yet), else ``AliasConflictError`` and
+        nothing is written. ``LookupError`` for an unknown version."""
+
     def get_alias(self, alias: str) -> ModelVersionRecord | None: ...
+
+
+class ShadowDecisionStore(Protocol):
+    def record_shadow_decisions(self, decisions: Sequence[Decision]) -> int:
+        """Store a challenger's decisions (never acted on), ignoring (listing id, listing version,
+        model version) keys already stored; returns how many were new. One transaction."""

@@ -90,6 +90,10 @@ class BatchingConsumer:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def backlog(self) -> int:
+        """Messages received and waiting for a batch: large while the worker is catching up."""
+        return self._queue.qsize()
+
     # ------------------------------------------------------------------ loop
     def _take_batch(self) -> list[ReceivedMessage]:
         try:

@@ -11,7 +11,9 @@ The order of effects is what makes the worker lose nothing:
    published (a transactional-outbox flag, so a crash between 3 and 4 re-publishes on redelivery and
    a crash after 4 does not publish twice);
 5. ack only after all of that. Any failure nacks, and the broker redelivers. A message that keeps
-   failing (a poison message) is dead-lettered with its error on its last allowed delivery.
+   failing (a poison message) is dead-lettered with its error on its last allowed delivery;
+6. only then hand the listings to the shadow (the challenger, ``workers.shadow``), which queues them
+   and returns at once: nothing the shadow does can delay, fail or double an ack or an action.
 """
 
 from __future__ import annotations
@@ -80,11 +82,13 @@ class ListingHandler:
         store: DecisionStore,
         broker: Broker,
         topology: Topology,
+        shadow: Callable[[Sequence[Listing]], object] | None = None,
     ) -> None:
         self._scorer = scorer
         self._store = store
         self._broker = broker
         self._t = topology
+        self._shadow = shadow
 
     # ------------------------------------------------------------------ public
     def handle_batch(self, messages: Sequence[ReceivedMessage]) -> BatchOutcome:
@@ -117,7 +121,7 @@ class ListingHandler:
 
     # ------------------------------------------------------------------ steps
     def _process(self, items: Sequence[tuple[ReceivedMessage, Listing]], out: BatchOutcome) -> None:
-        scorer = self._scorer()
+        scorer = self._scorer()  # ONE snapshot: every listing here is scored by the same model version
         unique: dict[tuple[str, int], Listing] = {}
         for _m, listing in items:
             unique.setdefault((listing.id, listing.version), listing)
@@ -139,6 +143,11 @@ class ListingHandler:
                 out.actions[a] = out.actions.get(a, 0) + 1
             else:
                 out.redelivered_already_decided += 1
+        if self._shadow is not None:
+            try:
+                self._shadow(listings)
+            except Exception:  # the shadow must never fail the champion's path
+                log.exception("could not hand %d listings to the shadow", len(listings))
 
     def _publish_actions(self, recorded: Sequence[RecordedDecision], out: BatchOutcome) -> None:
         pending = [

@@ -1,8 +1,9 @@
 // The CS tool page: session, header, hash router and the unsent-labels banner.
 //
-// Routes: #/queues (default), #/review/<queue>, #/rules and #/audit (lead and admin). Each view
-// module exports render(main, ctx) and may return a cleanup function, called when the route changes
-// (timers, key handlers, releasing a claim).
+// Routes: #/queues (default), #/review/<queue>, #/rules, #/audit and #/training (lead and admin),
+// #/models (admin).
+// Each view module exports render(main, ctx) and may return a cleanup function, called when the route
+// changes (timers, key handlers, releasing a claim).
 
 import { api, setCsrfToken, setUnauthorizedHandler } from './api.js';
 import { h, mount, toast, errorText } from './dom.js';
@@ -12,6 +13,8 @@ import { renderQueues } from './queues.js';
 import { renderReview } from './review.js';
 import { renderRules } from './rules.js';
 import { renderAudit } from './audit.js';
+import { renderTraining } from './training.js';
+import { renderModels } from './models.js';
 
 export const LEAD_ROLES = new Set(['lead', 'admin']);
 
@@ -31,6 +34,8 @@ function setUser(user, csrf) {
   $('whoami').hidden = !user;
   $('nav-rules').hidden = !isLead();
   $('nav-audit').hidden = !isLead();
+  $('nav-training').hidden = !isLead();
+  $('nav-models').hidden = !user || user.role !== 'admin';
   if (user) {
     $('whoami-name').textContent = user.username;
     $('whoami-role').textContent = user.role;
@@ -69,7 +74,7 @@ async function render() {
   const { name, arg } = route();
   highlightNav(name === 'review' ? 'queues' : name);
   const ctx = { user: session.user, isLead: isLead(), navigate };
-  const views = { queues: renderQueues, review: renderReview, rules: renderRules, audit: renderAudit };
+  const views = { queues: renderQueues, review: renderReview, rules: renderRules, audit: renderAudit, training: renderTraining, models: renderModels };
   const view = views[name];
   if (!view) {
     mount(main, h('div', { class: 'error-box', role: 'alert', 'data-testid': 'page-error' }, 'No such page.'));

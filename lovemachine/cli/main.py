@@ -1,5 +1,5 @@
-"""Subcommands: generate, train, evaluate, score, publish, worker, db, demo; and for the CS tool
-serve, staff, cstool."""
+"""Subcommands: generate, train, evaluate, score, publish, worker, db, demo; for the CS tool
+serve, staff, cstool; for retraining retrain, scheduler, audit (``lovemachine.cli.retrain``)."""
 
 from __future__ import annotations
 
@@ -187,6 +187,14 @@ app.command()(evaluate)
 from lovemachine.cli.cstool import register as register_cstool  # noqa: E402
 
 register_cstool(app)
+
+from lovemachine.cli.deploy import register as register_deploy  # noqa: E402
+
+register_deploy(app)
+
+from lovemachine.cli.retrain import register as register_retrain  # noqa: E402
+
+register_retrain(app)
 
 
 # --------------------------------------------------------------------------- score

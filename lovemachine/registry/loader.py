@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from lovemachine.errors import ModelNotFoundError
+from pathlib import Path
+
+from lovemachine.errors import ArtifactIntegrityError, ModelNotFoundError
 from lovemachine.policy import Policy
 from lovemachine.ports import ModelRegistry, ModelVersionRecord
-from lovemachine.registry.artifacts import LoadedModel, load_artifact
+from lovemachine.registry.artifacts import MODEL_FILE, LoadedModel, file_sha256, load_artifact
 
 
 def load_record(record: ModelVersionRecord) -> LoadedModel:
@@ -15,6 +17,21 @@ def load_record(record: ModelVersionRecord) -> LoadedModel:
         version=record.version,
         policy=Policy.from_dict(record.thresholds),
     )
+
+
+def verify_record(record: ModelVersionRecord) -> None:
+    """Raise ``ArtifactIntegrityError`` unless the version's artifact is readable and matches its
+    checksum (without unpickling it): what a deploy checks before moving an alias to it."""
+    path = Path(record.artifact_uri) / MODEL_FILE
+    try:
+        actual = file_sha256(path)
+    except OSError as exc:
+        raise ArtifactIntegrityError(f"cannot read model artifact {path}: {exc}") from None
+    if actual != record.artifact_sha256:
+        raise ArtifactIntegrityError(
+            f"model artifact {path} of {record.version} fails its checksum "
+            f"(expected {record.artifact_sha256[:12]}…, got {actual[:12]}…)"
+        )
 
 
 def load_alias(registry: ModelRegistry, alias: str = "champion") -> LoadedModel:

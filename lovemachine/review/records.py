@@ -131,6 +131,8 @@ class LabelRecord:
     thresholds: dict[str, Any] | None
     auto_hidden: bool
     created_at: datetime
+    superseded_by: int | None = None
+    """The label that overturned this one, if any (it then no longer counts for training)."""
 
     @property
     def label(self) -> str:

@@ -10,17 +10,21 @@ Modules: ``config`` (schema), ``data`` (rows, split), ``models`` (the compared m
 thresholds), ``baselines`` (keyword rules), ``metrics`` and ``slices`` (pure numbers),
 ``decision`` (the eligibility rule), ``run`` (the job), ``report``/``sections``/``document``/``plots``
 (the output files).
+
+``run_evaluation(config)`` is what ``lovemachine evaluate`` runs; ``evaluate_split(config, split, ...)``
+is the same job on rows the caller already holds and has split (``lovemachine retrain``).
 """
 
 from trainers.evaluation.config import ConfigError, EvalConfig, EvaluationError, load_config
 from trainers.evaluation.report import write_report
-from trainers.evaluation.run import Evaluation, run_evaluation
+from trainers.evaluation.run import Evaluation, evaluate_split, run_evaluation
 
 __all__ = [
     "ConfigError",
     "EvalConfig",
     "Evaluation",
     "EvaluationError",
+    "evaluate_split",
     "load_config",
     "run_evaluation",
     "write_report",

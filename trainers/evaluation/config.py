@@ -49,11 +49,14 @@ class ExtraTestSet(_Strict):
 class DataConfig(_Strict):
     path: Path | None = None
     synthetic: SyntheticData | None = None
+    snapshot: str | None = None
+    """Rows the caller hands over already split (``evaluate_split``): ``lovemachine retrain`` names its
+    dataset snapshot here. A config file cannot use it on its own."""
     test_data: list[ExtraTestSet] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_source(self) -> DataConfig:
-        if (self.path is None) == (self.synthetic is None):
+        if sum(x is not None for x in (self.path, self.synthetic, self.snapshot)) != 1:
             raise ValueError("give exactly one of 'path' (labelled JSONL) or 'synthetic: {n, seed}'")
         names = [t.name for t in self.test_data]
         if "split" in names or len(set(names)) != len(names):

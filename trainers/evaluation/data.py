@@ -65,7 +65,11 @@ def load_rows(cfg: DataConfig, progress: Progress | None = None) -> tuple[list[L
             h.update((json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n").encode())
             rows.append(parse_labelled(d))
         return rows, h.hexdigest(), f"synthetic (n={s.n:,}, seed={s.seed}, days={s.days})"
-    assert cfg.path is not None
+    if cfg.path is None:
+        raise EvaluationError(
+            f"data.snapshot {cfg.snapshot!r}: its rows come from the caller (trainers.evaluation."
+            "evaluate_split), not from a config file; give 'path' or 'synthetic'"
+        )
     say(f"reading {cfg.path}")
     ds = _read(cfg.path)
     return ds[0], ds[1], str(cfg.path)

@@ -7,7 +7,7 @@ set, so comparisons are paired (seed 002: a fair comparison with the baseline).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,11 +43,49 @@ def run_evaluation(
     registry_note: str | None = None,
     progress: Progress | None = None,
 ) -> Evaluation:
+    """The evaluation a config file describes: read its data, split it, then :func:`evaluate_split`."""
     say = progress or (lambda _m: None)
     started = datetime.now(UTC)
     rows, sha, source = load_rows(config.data, say)
     split = split_rows(rows, config.split)
     extra, notes = load_test_sets(config.data)
+    return evaluate_split(
+        config,
+        split,
+        data_sha256=sha,
+        data_source=source,
+        extra_test_sets=extra,
+        notes=notes,
+        registry=registry,
+        registry_note=registry_note,
+        progress=say,
+        started=started,
+    )
+
+
+def evaluate_split(
+    config: EvalConfig,
+    split: Split,
+    *,
+    data_sha256: str,
+    data_source: str,
+    extra_test_sets: Sequence[LabelledSet] = (),
+    notes: Sequence[str] = (),
+    registry: ModelRegistry | None = None,
+    registry_note: str | None = None,
+    progress: Progress | None = None,
+    started: datetime | None = None,
+) -> Evaluation:
+    """Evaluate ``config``'s models on rows already in memory and split by the caller.
+
+    ``config.data`` is not read and ``config.split`` only lends its seed to the bootstrap: the caller
+    read and split the rows (``lovemachine retrain`` holds out its newest labels). ``data_sha256`` and
+    ``data_source`` describe them in the report. Every model is scored on ``split.test`` and on each
+    of ``extra_test_sets``.
+    """
+    say = progress or (lambda _m: None)
+    started = started or datetime.now(UTC)
+    sha, source, extra, notes = data_sha256, data_source, list(extra_test_sets), list(notes)
     models, model_notes = build_models(
         config, split, data_sha256=sha, registry=registry, registry_note=registry_note, progress=say
     )

@@ -6,6 +6,13 @@ one transaction creates a decision and every other one (a redelivered message, a
 racing on PostgreSQL) sees the stored row and reports ``created=False``. Rows are written in key
 order so that two transactions over overlapping batches lock them in the same order and cannot
 deadlock.
+
+A listing version is acted on once, whichever model version scores it: when the ``champion`` moves
+while a message is in flight, its redelivery is scored by the new model, but the decision the old one
+stored (and its published action) stands and the new one is not inserted. The listing upsert locks the
+listing's row first (PostgreSQL locks a conflicting row even when the ``DO UPDATE`` condition is
+false; SQLite's ``BEGIN IMMEDIATE`` serialises writers), so two workers on different model versions
+cannot both decide the same listing version.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from lovemachine.adapters.sql.tables import decisions, listings, review_items
 from lovemachine.listings import Listing
 from lovemachine.policy import Action, Decision
 from lovemachine.ports import RecordedDecision
+from lovemachine.review.policy import AUDIT
 
 Key = tuple[str, int, str]
 """(listing id, listing version, model version): what makes a decision unique."""
@@ -45,7 +53,9 @@ class DecisionStoreMixin(SqlBase):
 
         Hide decisions mark the listing hidden; each new ``report`` or ``hide`` decision opens a
         review item in the queue of its category (``auto_hidden`` for hides, so CS can restore a
-        wrong hide); hides and reports are written to the audit log as ``worker:<model version>``.
+        wrong hide); a deterministic random sample of hides and allows (``self.audit_sample``) also
+        opens one in the ``audit`` queue; hides and reports are written to the audit log as
+        ``worker:<model version>``.
         """
         for listing, decision in items:
             if (listing.id, listing.version) != (decision.listing_id, decision.listing_version):
@@ -61,8 +71,9 @@ class DecisionStoreMixin(SqlBase):
             first.setdefault(decision_key(decision), decision)
         with self._write() as conn:
             self._upsert_listings(conn, [listing for listing, _ in items], now)
-            created = self._insert_decisions(conn, first)
-            existing = self._load_decisions(conn, [k for k in first if k not in created])
+            acting = self._acting_keys(conn, first)
+            created = self._insert_decisions(conn, {k: d for k, d in first.items() if acting[k[:2]] == k})
+            existing = self._load_decisions(conn, [acting[k[:2]] for k in first if k not in created])
             new = [(created[k], first[k]) for k in sorted(created)]
             self._hide_listings(conn, [d for _, d in new if d.action is Action.HIDE], now)
             self._open_review_items(conn, new, now)
@@ -74,7 +85,7 @@ class DecisionStoreMixin(SqlBase):
             if key in created:
                 out.append(RecordedDecision(first[key], created=key not in seen, action_published=False))
             else:
-                stored, published = existing[key]
+                stored, published = existing[acting[key[:2]]]
                 out.append(RecordedDecision(stored, created=False, action_published=published))
             seen.add(key)
         return out
@@ -96,8 +107,31 @@ class DecisionStoreMixin(SqlBase):
         )
         conn.execute(stmt, rows)
 
+    def _acting_keys(self, conn: Connection, first: dict[Key, Decision]) -> dict[tuple[str, int], Key]:
+        """(listing id, version) -> the key of the decision that acts on it: the stored one (any model
+        version, the earliest), else the first of this batch."""
+        acting: dict[tuple[str, int], Key] = {}
+        wanted = {k[:2] for k in first}
+        ids = sorted({k[0] for k in first})
+        for start in range(0, len(ids), 500):
+            query = (
+                select(decisions.c.listing_id, decisions.c.listing_version, decisions.c.model_version)
+                .where(decisions.c.listing_id.in_(ids[start : start + 500]))
+                .order_by(decisions.c.id)
+            )
+            for listing_id, listing_version, model_version in conn.execute(query):
+                if (listing_id, listing_version) in wanted:
+                    acting.setdefault(
+                        (listing_id, listing_version), (listing_id, listing_version, model_version)
+                    )
+        for key in first:
+            acting.setdefault(key[:2], key)
+        return acting
+
     def _insert_decisions(self, conn: Connection, first: dict[Key, Decision]) -> dict[Key, int]:
         """Insert the decisions whose key is not stored yet; return {key: id} of those created."""
+        if not first:
+            return {}
         stmt = (
             dialect_insert(conn, decisions)
             .on_conflict_do_nothing(index_elements=["listing_id", "listing_version", "model_version"])
@@ -143,6 +177,19 @@ class DecisionStoreMixin(SqlBase):
     ) -> None:
         rows: dict[tuple[str, int, str], dict[str, Any]] = {}
         for decision_id, d in new:
+            if self.audit_sample.selects(d.listing_id, d.listing_version, d.action):
+                # the random audit sample: a constant priority serves it oldest first, so that a
+                # partly worked audit queue is still a random sample of its stratum
+                rows[(d.listing_id, d.listing_version, AUDIT)] = {
+                    "listing_id": d.listing_id,
+                    "listing_version": d.listing_version,
+                    "decision_id": decision_id,
+                    "queue": AUDIT,
+                    "priority": 0.0,
+                    "status": "open",
+                    "auto_hidden": d.action is Action.HIDE,
+                    "created_at": now,
+                }
             if d.action is Action.ALLOW:
                 continue
             queue = d.category or "uncategorized"

@@ -5,7 +5,8 @@ the label (with the decision's model version and thresholds), the listing's new 
 row for its ``hide``/``restore`` message and the audit entry are written in that same transaction.
 Publishing happens after commit (``lovemachine.services.outbox``); a failed publish leaves the row
 pending for a retry. A label carries the client's Idempotency-Key, unique per reviewer: a repeat
-returns the stored label and writes nothing.
+returns the stored label and writes nothing. Labels on items of the ``audit`` queue (the random audit
+sample) are stored with source ``audit``, every other CS label with source ``cs``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from lovemachine.adapters.sql.tables import (
 )
 from lovemachine.listings import ModerationAction
 from lovemachine.policy import Decision
-from lovemachine.review.policy import label_effect
+from lovemachine.review.policy import AUDIT, label_effect
 from lovemachine.review.records import (
     ConflictError,
     LabelOutcome,
@@ -40,8 +41,17 @@ from lovemachine.review.records import (
 CS_MODEL_VERSION = "cs-review"
 """``model_version`` of a CS action on a listing no model decided (a user report only)."""
 
+REVIEW_SOURCES = ("cs", "audit")
+"""Label sources written by CS staff: ``audit`` for items of the random audit sample, else ``cs``."""
 
-def _label(row: Row) -> LabelRecord:
+
+def label_source(queue: str) -> str:
+    """A label on an item of the ``audit`` queue is an audit label: it comes from a random sample, so
+    it may be used to estimate live precision and recall without selection bias."""
+    return "audit" if queue == AUDIT else "cs"
+
+
+def label_from_row(row: Row) -> LabelRecord:
     return LabelRecord(
         id=int(row["id"]),
         listing_id=row["listing_id"],
@@ -56,6 +66,7 @@ def _label(row: Row) -> LabelRecord:
         thresholds=dict(row["thresholds"]) if row["thresholds"] is not None else None,
         auto_hidden=bool(row["auto_hidden"]),
         created_at=row["created_at"],
+        superseded_by=row["superseded_by"],
     )
 
 
@@ -136,7 +147,7 @@ class LabelStoreMixin(SqlBase):
                     labels.c.listing_id == item["listing_id"],
                     labels.c.listing_version == item["listing_version"],
                     labels.c.violation.is_(True),
-                    labels.c.source == "cs",
+                    labels.c.source.in_(REVIEW_SOURCES),
                     labels.c.superseded_by.is_(None),
                 )
             )
@@ -156,7 +167,7 @@ class LabelStoreMixin(SqlBase):
                 review_item_id=item_id,
                 category=effect.category,
                 violation=effect.violation,
-                source="cs",
+                source=label_source(item["queue"]),
                 reviewer=reviewer,
                 note=note,
                 model_version=decision.model_version if decision is not None else None,
@@ -216,7 +227,7 @@ class LabelStoreMixin(SqlBase):
         }
         self._audit(conn, [(reviewer, "label.create", "listing", item["listing_id"], detail)], at=now)
         row = conn.execute(select(labels).where(labels.c.id == label_id)).mappings().one()
-        return LabelOutcome(_label(row), effect.action, replayed=False, outbox_ids=outbox_ids)
+        return LabelOutcome(label_from_row(row), effect.action, replayed=False, outbox_ids=outbox_ids)
 
     @staticmethod
     def _replay(
@@ -229,7 +240,7 @@ class LabelStoreMixin(SqlBase):
         )
         if row is None:
             return None
-        stored = _label(row)
+        stored = label_from_row(row)
         if stored.review_item_id != item_id or stored.label != label or stored.note != note:
             raise ConflictError(
                 "this Idempotency-Key was already used for another label",
@@ -253,7 +264,7 @@ class LabelStoreMixin(SqlBase):
             select(labels).where(labels.c.listing_id == listing_id).order_by(labels.c.created_at, labels.c.id)
         )
         with self._read() as conn:
-            return [_label(r) for r in conn.execute(query).mappings()]
+            return [label_from_row(r) for r in conn.execute(query).mappings()]
 
     def get_decision(self, decision_id: int) -> Decision | None:
         with self._read() as conn:

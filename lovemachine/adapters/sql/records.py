@@ -13,7 +13,7 @@ from typing import Any, Literal, cast
 
 from lovemachine.listings import Listing
 from lovemachine.policy import Action, Decision
-from lovemachine.ports import ModelVersionRecord
+from lovemachine.ports import AliasChange, ModelVersionRecord
 from lovemachine.rules import Rule
 
 ListingStatus = Literal["visible", "hidden"]
@@ -27,19 +27,6 @@ class StoredListing:
     status: ListingStatus
     first_seen_at: datetime
     updated_at: datetime
-
-
-@dataclass(frozen=True)
-class AliasChange:
-    """One move of a model alias (``from_version`` is None when the alias was created)."""
-
-    name: str
-    alias: str
-    from_version: str | None
-    to_version: str
-    actor: str
-    reason: str
-    at: datetime
 
 
 Row = Mapping[Any, Any]

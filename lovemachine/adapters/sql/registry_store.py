@@ -2,21 +2,25 @@
 
 As in MLflow, an alias is keyed by (model name, alias) and points at exactly one version; every
 move is kept in ``model_alias_history`` and the audit log, in the same transaction as the move.
+A move can be conditional (compare-and-set on where the alias points now): that is how a promotion
+moves ``champion`` only if it still points at the version its gates were checked against.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import asdict
+
+from sqlalchemy import Connection, select, update
 
 from lovemachine.adapters.sql._base import SqlBase, dialect_insert, utcnow
 from lovemachine.adapters.sql.records import (
-    AliasChange,
     alias_change_from_row,
     model_version_from_row,
     model_version_to_row,
 )
 from lovemachine.adapters.sql.tables import model_alias_history, model_aliases, model_versions
-from lovemachine.ports import ModelVersionRecord
+from lovemachine.errors import AliasConflictError
+from lovemachine.ports import ANY_VERSION, AliasChange, ModelVersionRecord
 
 
 class RegistryStoreMixin(SqlBase):
@@ -63,8 +67,16 @@ class RegistryStoreMixin(SqlBase):
         with self._read() as conn:
             return [model_version_from_row(row) for row in conn.execute(query).mappings()]
 
-    def set_alias(self, alias: str, version: str, *, actor: str, reason: str) -> None:
-        """Point ``alias`` of the version's model at ``version`` (``LookupError`` if unknown)."""
+    def set_alias(
+        self, alias: str, version: str, *, actor: str, reason: str, expected: str | None = ANY_VERSION
+    ) -> AliasChange:
+        """See :meth:`lovemachine.ports.ModelRegistry.set_alias`.
+
+        The alias row is locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN
+        IMMEDIATE`` serialises every writer) before it is compared, so two concurrent conditional
+        moves from the same version cannot both succeed. A move to where the alias already points is
+        still recorded: the history says who confirmed it and why.
+        """
         now = utcnow()
         with self._write() as conn:
             name = conn.execute(
@@ -72,33 +84,52 @@ class RegistryStoreMixin(SqlBase):
             ).scalar_one_or_none()
             if name is None:
                 raise LookupError(f"unknown model version {version!r}")
-            current = conn.execute(
-                select(model_aliases.c.version)
-                .where(model_aliases.c.name == name, model_aliases.c.alias == alias)
-                .with_for_update()
-            ).scalar_one_or_none()
-            stmt = dialect_insert(conn, model_aliases)
-            conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["name", "alias"],
-                    set_={"version": stmt.excluded.version, "updated_at": stmt.excluded.updated_at},
-                ),
-                {"name": name, "alias": alias, "version": version, "updated_at": now},
+            current = self._lock_alias(conn, name, alias)
+            if expected != ANY_VERSION and current != expected:
+                raise AliasConflictError(
+                    f"{alias} of {name} points at {current or 'nothing'}, not {expected or 'nothing'} "
+                    "(someone moved it meanwhile); nothing was changed"
+                )
+            if current is None:
+                created = conn.execute(
+                    dialect_insert(conn, model_aliases)
+                    .on_conflict_do_nothing(index_elements=["name", "alias"])
+                    .returning(model_aliases.c.version),
+                    {"name": name, "alias": alias, "version": version, "updated_at": now},
+                ).first()
+                if created is None:  # a concurrent transaction created it after our read (PostgreSQL)
+                    if expected != ANY_VERSION:
+                        raise AliasConflictError(
+                            f"{alias} of {name} was created meanwhile; nothing was changed"
+                        )
+                    current = self._lock_alias(conn, name, alias)
+            if current is not None:
+                conn.execute(
+                    update(model_aliases)
+                    .where(model_aliases.c.name == name, model_aliases.c.alias == alias)
+                    .values(version=version, updated_at=now)
+                )
+            change = AliasChange(
+                name=name,
+                alias=alias,
+                from_version=current,
+                to_version=version,
+                actor=actor,
+                reason=reason,
+                at=now,
             )
-            conn.execute(
-                model_alias_history.insert(),
-                {
-                    "name": name,
-                    "alias": alias,
-                    "from_version": current,
-                    "to_version": version,
-                    "actor": actor,
-                    "reason": reason,
-                    "at": now,
-                },
-            )
+            conn.execute(model_alias_history.insert(), asdict(change))
             detail = {"name": name, "from_version": current, "to_version": version, "reason": reason}
             self._audit(conn, [(actor, "model.set_alias", "model_alias", f"{name}@{alias}", detail)], at=now)
+        return change
+
+    @staticmethod
+    def _lock_alias(conn: Connection, name: str, alias: str) -> str | None:
+        return conn.execute(
+            select(model_aliases.c.version)
+            .where(model_aliases.c.name == name, model_aliases.c.alias == alias)
+            .with_for_update()
+        ).scalar_one_or_none()
 
     def get_alias(self, alias: str, *, name: str | None = None) -> ModelVersionRecord | None:
         """The version ``alias`` of model ``name`` (default: this store's model) points at."""

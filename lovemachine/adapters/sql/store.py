@@ -12,11 +12,14 @@ from __future__ import annotations
 from lovemachine.adapters.sql.audit_store import AuditStoreMixin
 from lovemachine.adapters.sql.decision_store import DecisionStoreMixin
 from lovemachine.adapters.sql.label_store import LabelStoreMixin
+from lovemachine.adapters.sql.live_quality_store import LiveQualityStoreMixin
 from lovemachine.adapters.sql.registry_store import RegistryStoreMixin
 from lovemachine.adapters.sql.report_store import ReportStoreMixin
 from lovemachine.adapters.sql.review_store import ReviewStoreMixin
 from lovemachine.adapters.sql.rule_store import RuleStoreMixin
+from lovemachine.adapters.sql.shadow_store import ShadowStoreMixin
 from lovemachine.adapters.sql.staff_store import StaffStoreMixin
+from lovemachine.adapters.sql.training_store import TrainingStoreMixin
 
 
 class SqlStore(
@@ -28,5 +31,8 @@ class SqlStore(
     ReportStoreMixin,
     StaffStoreMixin,
     AuditStoreMixin,
+    ShadowStoreMixin,
+    TrainingStoreMixin,
+    LiveQualityStoreMixin,
 ):
     """``SqlStore(make_engine(url), model_name="lovemachine")``; call ``dispose()`` when done."""

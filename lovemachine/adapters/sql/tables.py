@@ -335,3 +335,71 @@ action_outbox = Table(
     Index(None, "published_at"),
     Index(None, "label_id"),
 )
+
+
+# ----------------------------------------------------------------------------- retraining (0003)
+dataset_snapshots = Table(
+    "dataset_snapshots",
+    metadata,
+    Column("id", BigId, autoincrement=True, nullable=False),
+    Column("sha256", String(64), nullable=False),  # of the canonical serialisation: same content, same row
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("rows", Integer, nullable=False),  # training rows: base data + resolved labels
+    Column("label_rows", Integer, nullable=False),
+    Column("labels_from", UtcDateTime, nullable=True),
+    Column("labels_to", UtcDateTime, nullable=True),
+    Column("base_sha256", String(64), nullable=True),
+    Column("base_source", Text, nullable=True),  # a JSONL path, or how the synthetic base was generated
+    Column("rows_path", Text, nullable=True),  # the label rows as labelled JSONL, under the artifact dir
+    Column("provenance", JSON, nullable=False),  # counts per source and label, overturned, disagreements
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("sha256"),
+)
+
+training_runs = Table(
+    "training_runs",
+    metadata,
+    Column("id", BigId, autoincrement=True, nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("actor", String(ID), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("dataset_snapshot_id", BigId, nullable=True),
+    Column("model_version", String(ID), nullable=True),
+    Column("eligible", Boolean, nullable=True),
+    Column("report_path", Text, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("detail", JSON, nullable=False),
+    PrimaryKeyConstraint("id"),
+    ForeignKeyConstraint(["dataset_snapshot_id"], ["dataset_snapshots.id"]),
+    ForeignKeyConstraint(["model_version"], ["model_versions.version"]),
+    CheckConstraint("trigger IN ('manual', 'scheduled')", name="trigger"),
+    CheckConstraint("status IN ('running', 'succeeded', 'failed', 'not_eligible')", name="status"),
+    Index(None, "status"),
+    Index(None, "started_at"),
+)
+
+
+# ----------------------------------------------------------------------------- shadow scoring (0004)
+# A challenger's decisions on live traffic: stored to compare with the champion's, never acted on (no
+# review item, no moderation action, no change to the listing). One per (listing, version, model).
+shadow_decisions = Table(
+    "shadow_decisions",
+    metadata,
+    Column("id", BigId, autoincrement=True, nullable=False),
+    Column("listing_id", String(ID), nullable=False),
+    Column("listing_version", Integer, nullable=False),
+    Column("model_version", String(ID), nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("category", String(ID), nullable=True),
+    Column("scores", JSON, nullable=False),
+    Column("reasons", JSON, nullable=False),
+    Column("rule_ids", JSON, nullable=False),
+    Column("decided_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("id"),
+    ForeignKeyConstraint(["listing_id"], ["listings.id"]),
+    UniqueConstraint("listing_id", "listing_version", "model_version"),
+    CheckConstraint("action IN ('allow', 'report', 'hide')", name="action"),
+    Index(None, "model_version", "decided_at"),
+)

@@ -1,0 +1,115 @@
+"""Retraining records: training runs, dataset snapshots and labelled listing versions.
+
+The SQL store returns these (never rows); ``trainers.retrain`` produces them and the CS tool lists
+the runs. A run is ``running`` until it ends ``succeeded`` (a new version, eligible, now the
+``challenger``), ``not_eligible`` (a new version that did not beat the live model: registered with
+its report, no alias) or ``failed`` (an error; nothing registered, no alias moved).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final, Protocol
+
+from lovemachine.errors import LovemachineError
+from lovemachine.listings import Listing
+from lovemachine.ports import ModelRegistry
+from lovemachine.review.records import LabelRecord
+
+TRIGGERS: Final[tuple[str, ...]] = ("manual", "scheduled")
+RUNNING: Final = "running"
+SUCCEEDED: Final = "succeeded"
+FAILED: Final = "failed"
+NOT_ELIGIBLE: Final = "not_eligible"
+RUN_STATUSES: Final[tuple[str, ...]] = (RUNNING, SUCCEEDED, FAILED, NOT_ELIGIBLE)
+
+
+class NotEnoughLabelsError(LovemachineError):
+    """Too few usable labels to hold the newest out and still learn from the rest."""
+
+    code = "not_enough_labels"
+
+
+@dataclass(frozen=True)
+class LabelledVersion:
+    """A label with the listing version it judged, or ``listing=None`` when the store no longer holds
+    that version (the seller edited the listing since: its text is gone, so the label cannot train)."""
+
+    label: LabelRecord
+    listing: Listing | None
+
+
+@dataclass(frozen=True)
+class DatasetSnapshot:
+    id: int
+    sha256: str
+    created_at: datetime
+    rows: int
+    label_rows: int
+    labels_from: datetime | None
+    labels_to: datetime | None
+    base_sha256: str | None
+    base_source: str | None
+    rows_path: str | None
+    provenance: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    id: int
+    trigger: str
+    status: str
+    actor: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    dataset_snapshot_id: int | None = None
+    model_version: str | None = None
+    eligible: bool | None = None
+    report_path: str | None = None
+    error: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class TrainingStore(ModelRegistry, Protocol):
+    """What a retraining run reads and writes (the SQL store implements it)."""
+
+    def labels_for_training(self, sources: Sequence[str] = ...) -> list[LabelledVersion]:
+        """Every label of ``sources``, oldest first, each with its listing version if still stored."""
+
+    def save_dataset_snapshot(
+        self,
+        *,
+        sha256: str,
+        rows: int,
+        label_rows: int,
+        labels_from: datetime | None,
+        labels_to: datetime | None,
+        base_sha256: str | None,
+        base_source: str | None,
+        rows_path: str | None,
+        provenance: Mapping[str, Any],
+    ) -> DatasetSnapshot:
+        """Store a snapshot's provenance, or return the stored one with the same content hash."""
+
+    def start_training_run(self, *, trigger: str, actor: str) -> TrainingRun:
+        """Record a ``running`` run, committed at once."""
+
+    def update_training_run(
+        self, run_id: int, *, dataset_snapshot_id: int | None = None, detail: Mapping[str, Any] | None = None
+    ) -> None:
+        """Attach what a running run has produced so far."""
+
+    def finish_training_run(
+        self,
+        run_id: int,
+        *,
+        status: str,
+        model_version: str | None = None,
+        eligible: bool | None = None,
+        report_path: str | None = None,
+        error: str | None = None,
+        detail: Mapping[str, Any] | None = None,
+    ) -> TrainingRun:
+        """End a run with its outcome."""

@@ -1,0 +1,376 @@
+"""One retraining run: labels -> snapshot -> train -> evaluate against the live model -> register.
+
+``retrain`` is the job ``lovemachine retrain`` and ``lovemachine scheduler`` run:
+
+1. record a ``running`` training run (visible in the CS tool at once);
+2. build the dataset snapshot (``trainers.snapshot``) from the CS and audit labels and the base data,
+   write its label rows under ``<artifact dir>/snapshots/`` and store its provenance;
+3. hold the newest labels out (``trainers.retrain_split``) and fit every model on the rest
+   (``trainers.train.fit``: fast tier, the deep tier with ``deep=True``, thresholds on validation);
+4. save the artifact and evaluate it, exactly as saved, against the ``champion`` on the held-out rows;
+   the report goes to ``<artifact dir>/<version>/evaluation/``;
+5. register the version, with the snapshot's provenance and the verdict in its metrics, and point
+   ``challenger`` at it when the evaluation found it eligible. ``champion`` is never touched:
+   promotion is ``lovemachine deploy promote``'s decision.
+
+Any exception ends the run ``failed`` with the error, removes an artifact nothing refers to, and is
+raised again as :class:`RetrainError`; nothing moved before the failure, so the live model is as it
+was. ``should_stop`` (SIGTERM in the scheduler) is checked at every progress message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import platform
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lovemachine.categories import CATEGORIES
+from lovemachine.images import ImageScorer
+from lovemachine.ports import ModelVersionRecord
+from lovemachine.registry import new_model_version, save_artifact
+from lovemachine.retraining import FAILED, NOT_ELIGIBLE, SUCCEEDED, TrainingRun, TrainingStore
+from trainers.dataset import Dataset, load_jsonl
+from trainers.evaluation import evaluate_split, write_report
+from trainers.evaluation.data import labels as label_matrix
+from trainers.metrics import category_metrics
+from trainers.retrain_split import CANDIDATE, SplitOptions, eval_config, hold_out_newest
+from trainers.snapshot import Snapshot, build_snapshot, canonical
+from trainers.train import TrainConfig, fit
+
+Progress = Callable[[str], None]
+log = logging.getLogger(__name__)
+
+
+class RetrainError(Exception):
+    """A retraining run failed; ``run`` is its record (status ``failed``, with the error)."""
+
+    def __init__(self, message: str, run: TrainingRun) -> None:
+        super().__init__(message)
+        self.run = run
+
+
+class Stopped(Exception):
+    """The run was asked to stop (SIGTERM) before it finished."""
+
+
+@dataclass(frozen=True)
+class RetrainConfig:
+    base_data: Path | None = None
+    """Labelled JSONL the earlier models learned from (None: train on the labels alone)."""
+    base_source: str | None = None
+    """How to describe the base data in the provenance (default: its path)."""
+    split: SplitOptions = field(default_factory=SplitOptions)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval_config: Path | None = None
+    """An evaluation config whose primary metric, thresholds and eligibility replace the defaults."""
+
+
+@dataclass(frozen=True)
+class RetrainOutcome:
+    run: TrainingRun
+    record: ModelVersionRecord
+    snapshot_id: int
+    eligible: bool
+    reasons: list[str]
+    report_dir: Path
+    seconds: float
+
+
+def retrain(
+    store: TrainingStore,
+    *,
+    artifact_dir: Path,
+    model_name: str,
+    config: RetrainConfig = RetrainConfig(),
+    trigger: str = "manual",
+    actor: str = "cli",
+    progress: Progress | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    image_scorer: ImageScorer | None = None,
+) -> RetrainOutcome:
+    """Run one retraining (see the module docstring); raises :class:`RetrainError` when it fails."""
+    run = store.start_training_run(trigger=trigger, actor=actor)
+    t0 = datetime.now(UTC)
+
+    def say(message: str) -> None:
+        if should_stop is not None and should_stop():
+            raise Stopped("stopped before it finished (SIGTERM)")
+        if progress is not None:
+            progress(message)
+
+    job = _Job(store, run, artifact_dir, model_name, config, actor, say, image_scorer)
+    try:
+        return job.run(t0)
+    except BaseException as exc:
+        job.discard_artifact()
+        error = f"{type(exc).__name__}: {exc}"
+        try:
+            failed = store.finish_training_run(
+                run.id, status=FAILED, error=error, detail=_json_safe(job.detail)
+            )
+        except Exception:  # the database may be what failed: keep the original error
+            log.exception("training run #%d failed (%s) and could not be recorded", run.id, error)
+            raise exc from None
+        if isinstance(exc, Exception):
+            raise RetrainError(f"training run #{run.id} failed: {exc}", failed) from exc
+        raise
+
+
+class _Job:
+    """The steps of one run, holding what a failure must clean up."""
+
+    def __init__(
+        self,
+        store: TrainingStore,
+        run: TrainingRun,
+        artifact_dir: Path,
+        model_name: str,
+        config: RetrainConfig,
+        actor: str,
+        say: Progress,
+        image_scorer: ImageScorer | None,
+    ) -> None:
+        self.store, self.run_record, self.artifact_dir = store, run, Path(artifact_dir)
+        self.model_name, self.config, self.actor, self.say = model_name, config, actor, say
+        self.image_scorer = image_scorer
+        self.artifact: Path | None = None
+        self.registered = False
+        self.detail: dict[str, Any] = {}
+
+    def discard_artifact(self) -> None:
+        if self.artifact is not None and not self.registered:
+            shutil.rmtree(self.artifact, ignore_errors=True)
+
+    def run(self, t0: datetime) -> RetrainOutcome:
+        cfg, store, run_id = self.config, self.store, self.run_record.id
+        snap, snapshot_id = self.snapshot()
+        split = hold_out_newest(snap, cfg.split)
+        self.detail["rows"] = {
+            "train": len(split.train),
+            "validation": len(split.valid),
+            "test": len(split.test),
+        }
+        store.update_training_run(run_id, detail=self.detail)
+        self.say(
+            f"training on {len(split.train):,} rows ({len(split.valid):,} validation); "
+            f"holding out the newest {len(split.test):,} labels"
+        )
+        fitted = fit(split.train, split.valid, cfg.train, progress=self.say, image_scorer=self.image_scorer)
+        self.say("scoring the held-out labels")
+        s_test = fitted.model.predict_scores([r.listing for r in split.test])
+        test_metrics = category_metrics(label_matrix(split.test), s_test, CATEGORIES, fitted.policy)
+        now = datetime.now(UTC)
+        version = new_model_version(self.model_name, snap.sha256, now)
+        snapshot_meta = {"id": snapshot_id, "sha256": snap.sha256, **_provenance_summary(snap)}
+        metrics: dict[str, Any] = {
+            "split": "newest-labels",
+            "rows": self.detail["rows"],
+            "hide_precision_target": cfg.train.hide_precision,
+            "report_precision_target": cfg.train.report_precision,
+            "test": test_metrics,
+            "calibration": cfg.train.calibration,
+            "deep": cfg.train.deep,
+            "deep_share_valid": round(fitted.deep_share_valid, 4),
+            "dataset_snapshot": snapshot_meta,
+            "training_run_id": run_id,
+        }
+        uri, sha = save_artifact(
+            fitted.model,
+            version=version,
+            artifact_dir=self.artifact_dir,
+            metadata=_metadata(self.model_name, now, fitted.policy.to_dict(), metrics, snap, cfg),
+        )
+        self.artifact = Path(uri)
+        self.say(f"evaluating {version} against the live model on {len(split.test):,} held-out labels")
+        econfig, econfig_text = eval_config(
+            artifact_path=uri,
+            artifact_sha256=sha,
+            snapshot=f"#{snapshot_id} {snap.sha256[:12]}",
+            split=cfg.split,
+            overrides_file=cfg.eval_config,
+        )
+        ev = evaluate_split(
+            econfig,
+            split,
+            data_sha256=_rows_sha256(split.test),
+            data_source=f"the newest {len(split.test):,} labels of dataset snapshot #{snapshot_id} "
+            f"({snap.sha256[:12]}), held out by time",
+            registry=store,
+            progress=self.say,
+        )
+        ev.summary["notes"] += _champion_overlap_note(store, split.test)
+        ev.summary["dataset_snapshot"] = snap.provenance
+        report_dir = self.artifact / "evaluation"
+        write_report(ev, report_dir, config_text=econfig_text)
+        verdict = ev.summary["decision"]["candidates"].get(CANDIDATE, {})
+        eligible = verdict.get("eligible") is True
+        reasons = list(verdict.get("reasons") or ["no live model to compare with"])
+        metrics["evaluation"] = {
+            "report_path": str(report_dir),
+            "eligible": eligible,
+            "incumbent": ev.summary["decision"].get("incumbent"),
+            "primary_metric": econfig.primary_metric,
+            "mean": verdict.get("mean"),
+            "mean_delta": verdict.get("mean_delta"),
+            "bootstrap_lower": verdict.get("bootstrap_lower"),
+            "reasons": reasons,
+        }
+        record = ModelVersionRecord(
+            version=version,
+            name=self.model_name,
+            artifact_uri=uri,
+            artifact_sha256=sha,
+            training_data_sha256=snap.sha256,
+            metrics=_json_safe(metrics),
+            thresholds=fitted.policy.to_dict(),
+            created_at=now,
+        )
+        store.register_model_version(record)
+        self.registered = True
+        if eligible:
+            store.set_alias(
+                "challenger", version, actor=self.actor, reason=f"training run #{run_id}: eligible offline"
+            )
+            self.say(f"{version} is the challenger (eligible: beats the live model offline)")
+        else:
+            self.say(f"{version} registered without an alias: not eligible")
+        seconds = (datetime.now(UTC) - t0).total_seconds()
+        self.detail.update(
+            seconds=round(seconds, 1),
+            challenger=eligible,
+            mean_delta=verdict.get("mean_delta"),
+            reasons=reasons,
+            labels=snap.provenance["labels"],
+        )
+        finished = store.finish_training_run(
+            run_id,
+            status=SUCCEEDED if eligible else NOT_ELIGIBLE,
+            model_version=version,
+            eligible=eligible,
+            report_path=str(report_dir),
+            detail=_json_safe(self.detail),
+        )
+        return RetrainOutcome(finished, record, snapshot_id, eligible, reasons, report_dir, seconds)
+
+    def snapshot(self) -> tuple[Snapshot, int]:
+        cfg = self.config
+        self.say("reading CS and audit labels")
+        labelled = self.store.labels_for_training()
+        base: Dataset | None = None
+        if cfg.base_data is not None:
+            self.say(f"reading the base data {cfg.base_data}")
+            base = load_jsonl(cfg.base_data)
+        snap = build_snapshot(labelled, base=base, base_source=cfg.base_source or _str(cfg.base_data))
+        rows_path = self.artifact_dir / "snapshots" / f"{snap.sha256}.jsonl"
+        snap.write_label_rows(rows_path)
+        record = self.store.save_dataset_snapshot(
+            sha256=snap.sha256,
+            rows=len(snap.rows),
+            label_rows=len(snap.label_rows),
+            labels_from=snap.labels_from,
+            labels_to=snap.labels_to,
+            base_sha256=snap.base_sha256,
+            base_source=snap.base_source,
+            rows_path=str(rows_path),
+            provenance=snap.provenance,
+        )
+        self.detail["snapshot"] = {"id": record.id, "sha256": snap.sha256, **_provenance_summary(snap)}
+        self.store.update_training_run(self.run_record.id, dataset_snapshot_id=record.id, detail=self.detail)
+        p = snap.provenance["labels"]
+        self.say(
+            f"snapshot #{record.id} {snap.sha256[:12]}: {len(snap.label_rows):,} label rows "
+            f"({p['overturned']} overturned, {p['disagreements']} disagreements, {p['stale_versions']} on "
+            f"edited listings) + {len(snap.base_rows):,} base rows"
+        )
+        return snap, record.id
+
+
+def _rows_sha256(rows: list[Any]) -> str:
+    h = hashlib.sha256()
+    for row in rows:
+        h.update((canonical(row) + "\n").encode())
+    return h.hexdigest()
+
+
+def _str(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
+
+
+def _provenance_summary(snap: Snapshot) -> dict[str, Any]:
+    p = snap.provenance
+    return {
+        "rows": p["rows"],
+        "label_rows": p["label_rows"],
+        "by_source": p["by_source"],
+        "labels_time_range": p["labels_time_range"],
+        "labels": p["labels"],
+        "base": {k: p["base"][k] for k in ("source", "sha256", "rows")},
+    }
+
+
+def _champion_overlap_note(store: TrainingStore, test: list[Any]) -> list[str]:
+    """A note when the live model was itself retrained on labels that are test rows here."""
+    champion = store.get_alias("champion")
+    if champion is None:
+        return []
+    snap = champion.metrics.get("dataset_snapshot")
+    until = snap.get("labels_time_range", {}).get("to") if isinstance(snap, dict) else None
+    if not until:
+        return []
+    seen = sum(r.occurred_at <= datetime.fromisoformat(until) for r in test)
+    if not seen:
+        return []
+    return [
+        f"the live model {champion.version} was trained on labels up to {until}: {seen} of the "
+        f"{len(test)} held-out labels were training rows for it, so its numbers are optimistic "
+        "(the comparison favours the live model)"
+    ]
+
+
+def _metadata(
+    name: str,
+    now: datetime,
+    thresholds: dict[str, dict[str, float]],
+    metrics: dict[str, Any],
+    snap: Snapshot,
+    cfg: RetrainConfig,
+) -> dict[str, Any]:
+    import lightgbm
+    import sklearn
+
+    return {
+        "name": name,
+        "created_at": now.isoformat(),
+        "categories": list(CATEGORIES),
+        "thresholds": thresholds,
+        "metrics": _json_safe(metrics),
+        "training_data_sha256": snap.sha256,
+        "training_rows": len(snap.rows),
+        "dataset_snapshot": snap.provenance,
+        "retrain": {"split": asdict(cfg.split), "base_data": _str(cfg.base_data)},
+        "libraries": {
+            "python": platform.python_version(),
+            "scikit-learn": sklearn.__version__,
+            "lightgbm": lightgbm.__version__,
+            "numpy": np.__version__,
+        },
+    }
+
+
+def _json_safe(x: Any) -> Any:
+    """NaN and infinities become None (the registry stores JSON)."""
+    if isinstance(x, float):
+        return x if np.isfinite(x) else None
+    if isinstance(x, dict):
+        return {str(k): _json_safe(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_json_safe(v) for v in x]
+    return x

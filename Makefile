@@ -22,8 +22,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## create .venv and install Lovemachine with its dev tools
 
-demo: install  ## the whole slice, then the CS tool on 127.0.0.1:PORT until Ctrl-C (BROKER=local|pubsub, N=3000, PORT=8000)
-	$(BIN)/lovemachine demo --broker $(BROKER) --n $(N) --serve --port $(PORT)
+demo: install  ## the whole slice, the loop (retrain, shadow, promote), then the CS tool on 127.0.0.1:PORT until Ctrl-C (BROKER=local|pubsub, N=3000, PORT=8000)
+	$(BIN)/lovemachine demo --broker $(BROKER) --n $(N) --loop --serve --port $(PORT)
 
 test: install  ## the whole suite, incl. integration tests (starts the Pub/Sub emulator; needs PostgreSQL)
 	$(BIN)/pytest -q $(PYTEST_ARGS)

@@ -129,13 +129,14 @@ class ScorerProvider:
                 self._rules_revision = revision
             record = self._registry.get_alias(self._alias)
             if record is not None and record.version != scorer.version and self._may_try(record.version):
+                previous = scorer.version
                 try:
                     scorer = Scorer(model=load_model(record, self._image_scorer), rules=scorer.rules)
                 except LovemachineError as exc:
-                    self._refuse(record.version, exc, keeping=scorer.version)
+                    self._refuse(record.version, exc, keeping=previous)
                 else:
                     log.warning(
-                        "%s moved: now scoring with %s (was %s)", self._alias, record.version, scorer.version
+                        "%s moved: now scoring with %s (was %s)", self._alias, record.version, previous
                     )
                     self.refusals.pop(record.version, None)
                     self.swaps += 1

@@ -125,7 +125,7 @@ def run_demo(
 
     emulator = None
     if broker == "pubsub":
-        from lovemachine.adapters.pubsub_emulator import emulator_from_env_or_start
+        from lovemachine.adapters.pubsub_emulator import EMULATOR_ENV, emulator_from_env_or_start
 
         with step("Pub/Sub emulator (gcloud beta emulators pubsub, ~20 s to start)"):
             emulator = emulator_from_env_or_start(s.gcp_project)
@@ -171,6 +171,7 @@ def run_demo(
         image_host.stop()
         if emulator is not None:
             emulator.stop()
+            os.environ.pop(EMULATOR_ENV, None)  # it is gone: a later step (--loop) must not use it
 
     # ---------------------------------------------------------------- summary vs ground truth
     decided = store.decisions_for_model(record.version)

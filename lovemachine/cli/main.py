@@ -395,11 +395,24 @@ def demo(
     port: Annotated[
         int, typer.Option(min=1, max=65535, help="CS tool port with --serve (a free one if taken)")
     ] = 8000,
+    loop: Annotated[
+        bool,
+        typer.Option(
+            "--loop/--no-loop",
+            help="then the loop, on its own database: a trend shift (new gift-card slang), customer reports "
+            "and CS labels through the CS tool's API, the scheduled retrain, the challenger in shadow, "
+            "promotion, the catch rate before and after, rollback; `make demo` passes --loop",
+        ),
+    ] = False,
+    loop_home: Annotated[
+        Path, typer.Option(help="the loop's directory (database, artifacts, data); reset each run")
+    ] = Path("var/demo-loop"),
     verbose: Verbose = False,
 ) -> None:
     """The whole slice: database, synthetic marketplace, training, a worker, events through the broker,
-    and a summary of what was hidden / reported / allowed per category; with --serve, then the CS tool
-    with the queues the worker filled."""
+    and a summary of what was hidden / reported / allowed per category; with --loop, then the loop
+    (retraining from CS labels, shadow, promotion) on its own database; with --serve, then the CS tool
+    with the queues the slice's worker filled."""
     from lovemachine.cli.demo import demo_settings, run_demo
 
     setup_logging(verbose)
@@ -407,6 +420,10 @@ def demo(
     if s.broker not in ("local", "pubsub"):
         fail("--broker must be 'local' or 'pubsub'")
     run_demo(broker=s.broker, n=n, train_n=train_n, home=home, deep=deep)
+    if loop:
+        from lovemachine.cli.demo_loop import run_demo_loop
+
+        run_demo_loop(home=loop_home, broker=s.broker, verbose=verbose)
     if serve:
         from lovemachine.cli.demo_serve import serve_demo_cstool
 

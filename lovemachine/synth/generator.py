@@ -20,13 +20,14 @@ import uuid
 import zlib
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
 from lovemachine.categories import ADULT, CASH, CATEGORIES, COUNTERFEIT, KEYWORD_STUFFING
-from lovemachine.synth import compose
+from lovemachine.synth import compose, trends
 from lovemachine.synth.negatives import hard_negative
 from lovemachine.synth.stuffing import stuff
 from lovemachine.synth.violations import add_adult, add_cash, adult, cash, counterfeit
@@ -78,6 +79,8 @@ def generate(
     rates: Mapping[str, float] | None = None,
     id_prefix: str = "L",
     image_host: str = IMAGE_HOST,
+    trend: str | None = None,
+    trend_share: float = 0.1,
 ) -> Iterator[dict[str, Any]]:
     """Yield ``n`` labelled listing events as JSON-ready dicts (see ``LabelledListing``).
 
@@ -85,17 +88,29 @@ def generate(
     keep ``DEFAULT_RATES``); the extra key ``hard_negative`` sets the share of clean listings that are
     hard negatives. Violations are drawn independently, so multi-label listings occur. Image URLs
     point at ``image_host`` (the demo serves synthetic photos from a local host).
+
+    ``trend`` (one of ``lovemachine.synth.trends.TRENDS``, e.g. ``"giftcard_slang"``) shifts the
+    stream: each listing is, with probability ``trend_share``, rewritten as a violation in the trend's
+    new wording and tagged ``trend:<name>`` (``lovemachine.synth.trends``). Those draws come from a
+    second random stream, so every other listing is exactly what ``trend=None`` gives.
     """
     if n < 0:
         raise ValueError("n must be >= 0")
     if days <= 0:
         raise ValueError("days must be > 0")
     probs, hard_rate = _rates(rates)
+    shift: _Trend | None = None
+    if trend is not None:
+        if trend not in trends.TRENDS:
+            raise ValueError(f"unknown trend {trend!r}; expected one of {', '.join(trends.TRENDS)}")
+        if not (math.isfinite(trend_share) and 0.0 <= trend_share <= 1.0):
+            raise ValueError(f"trend_share must be in [0, 1], got {trend_share!r}")
+        shift = _Trend(trend, trend_share, random.Random(zlib.crc32(f"trend:{trend}:{seed}".encode())))
     if start is None:
         t0 = DEFAULT_START
     else:
         t0 = start.replace(tzinfo=UTC) if start.tzinfo is None else start.astimezone(UTC)
-    return _rows(n, random.Random(seed), t0, days, probs, hard_rate, id_prefix, image_host.rstrip("/"))
+    return _rows(n, random.Random(seed), t0, days, probs, hard_rate, id_prefix, image_host.rstrip("/"), shift)
 
 
 def write_jsonl(
@@ -237,6 +252,13 @@ class _Sellers:
         return self.regular[int(len(self.regular) * rng.random() ** 1.7)]
 
 
+@dataclass(frozen=True)
+class _Trend:
+    name: str
+    share: float
+    rng: random.Random
+
+
 def _rows(
     n: int,
     rng: random.Random,
@@ -246,11 +268,15 @@ def _rows(
     hard_rate: float,
     id_prefix: str,
     image_host: str,
+    shift: _Trend | None = None,
 ) -> Iterator[dict[str, Any]]:
     clock = _Clock(start, days, n)
     sellers = _Sellers(rng, n)
     for index in range(n):
-        yield _row(rng, index, clock, sellers, probs, hard_rate, id_prefix, image_host)
+        row = _row(rng, index, clock, sellers, probs, hard_rate, id_prefix, image_host)
+        if shift is not None and shift.rng.random() < shift.share:
+            row = trends.shift(shift.rng, row, shift.name)
+        yield row
 
 
 def _row(

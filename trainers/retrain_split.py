@@ -3,9 +3,13 @@
 **Split.** The newest labels are the test rows: the labels CS gave last, by label time (a timestamp
 never straddles the cut), at least ``min_test_labels`` of them. Neither model under comparison has
 learned from them, unless the live model was itself retrained after they were given (the report says
-so). The base data and the older labels are the rest: a seeded random ``valid_fraction`` of them
-chooses the calibration and the thresholds, the others train. Label rows in the training part may be
-repeated ``label_weight`` times, to weigh real traffic against the (larger) base data.
+so). The base data and the older labels are the rest: about ``valid_fraction`` of them chooses the
+calibration and the thresholds, the others train. Which rows validate is a hash of (seed, event id),
+not a shuffle of the rows as they come: the same rows split the same way whatever order CS happened to
+label them in, and a row does not move between validation and training when later retrains add rows
+(the order labels arrive in varies with queue timing; a split that followed it made two retrains of
+the same labels train different models). Label rows in the training part may be repeated
+``label_weight`` times, to weigh real traffic against the (larger) base data.
 
 **Evaluation.** The offline evaluation (``trainers.evaluation``) on those test rows, with two
 models: the new artifact, exactly as saved (checksum-verified, with its own thresholds), and the live
@@ -17,11 +21,11 @@ candidates sections are ignored).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import yaml
 
 from lovemachine.listings import LabelledListing
@@ -63,6 +67,12 @@ class SplitOptions:
     seed: int = 0
 
 
+def split_point(event_id: str, seed: int) -> float:
+    """A uniform number in [0, 1) fixed by (seed, event id): where a row falls, whatever the row order."""
+    digest = hashlib.sha256(f"{seed}\x00{event_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
 def hold_out_newest(snap: Snapshot, opts: SplitOptions) -> Split:
     """Test: the newest labels; validation: a random share of the rest; train: the remainder."""
     labels = snap.label_rows  # oldest label first
@@ -76,16 +86,16 @@ def hold_out_newest(snap: Snapshot, opts: SplitOptions) -> Split:
     cut = labels[len(labels) - n_test].occurred_at
     test = [r for r in labels if r.occurred_at >= cut]
     older = [r for r in labels if r.occurred_at < cut]
-    rest: list[tuple[LabelledListing, bool]] = [(r, False) for r in snap.base_rows] + [
-        (r, True) for r in older
-    ]
-    order = np.random.default_rng(opts.seed).permutation(len(rest))
-    n_valid = round(len(rest) * opts.valid_fraction)
-    valid = [rest[i][0] for i in order[:n_valid]]
+    rest: list[tuple[LabelledListing, bool]] = sorted(
+        [(r, False) for r in snap.base_rows] + [(r, True) for r in older], key=lambda x: x[0].event_id
+    )
+    valid: list[LabelledListing] = []
     train: list[LabelledListing] = []
-    for i in order[n_valid:]:
-        row, is_label = rest[i]
-        train.extend([row] * (opts.label_weight if is_label else 1))
+    for row, is_label in rest:
+        if split_point(row.event_id, opts.seed) < opts.valid_fraction:
+            valid.append(row)
+        else:
+            train.extend([row] * (opts.label_weight if is_label else 1))
     if not train or not valid:
         raise NotEnoughLabelsError(
             f"{len(rest)} rows besides the {len(test)} held-out labels are too few to train and validate "

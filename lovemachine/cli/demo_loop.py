@@ -73,7 +73,7 @@ DEFAULT_AUDIT_ALLOWED = Settings.model_fields["audit_sample_rate_allowed"].defau
 
 @dataclass(frozen=True)
 class LoopConfig:
-    train_n: int = 10_000
+    train_n: int = 20_000
     """Synthetic listings the first champion learns from (fast tier only)."""
     stream_n: int = 2_000
     """Listing events published in each phase: before, shadow, after."""
@@ -776,8 +776,8 @@ class _Loop:
         console.print(t)
         console.print(
             f"hides {c.champion_hides:,} → {c.challenger_hides:,}, reports {c.champion_reports:,} → "
-            f"{c.challenger_reports:,} (flags = reports + hides; `lovemachine deploy compare` also scales "
-            "the differences to a day of traffic, which means little for a burst of seconds)",
+            f"{c.challenger_reports:,} (flags = reports + hides; `lovemachine deploy compare` scales "
+            "the differences to a day of traffic once the shadow has run an hour; this burst is seconds)",
             highlight=False,
         )
         champ = measure("B", champion, "champion", rows, self.decided(champion))

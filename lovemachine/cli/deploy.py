@@ -71,7 +71,11 @@ def print_comparison(c: Comparison) -> None:
     from rich.table import Table
 
     window = f"{c.window_days * 24:,.1f} h" if c.window_days is not None else "-"
-    rate = f"{c.traffic_per_day:,.0f} listings/day" if c.traffic_per_day is not None else "-"
+    rate = (
+        f"{c.traffic_per_day:,.0f} listings/day"
+        if c.traffic_per_day is not None
+        else "under an hour: no per-day rate yet"
+    )
     console.print(
         f"challenger [bold]{c.challenger}[/] vs champion [bold]{c.champion}[/]: {c.both_scored:,} listings "
         f"scored by both over {window} ({rate}); agreement {_pct(c.agreement)}; "

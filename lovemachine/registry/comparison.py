@@ -6,7 +6,9 @@ promotion gates, ``lovemachine deploy compare``, the CS tool's Models page and t
 
 A decision acts in one category (the one that drove it), so a model's *verdict* in category ``c`` is
 its action if ``c`` drove it, else ``allow``. Volumes are scaled to a day with the traffic observed
-while the challenger ran: (challenger - champion) / listings both scored x listings decided per day.
+while the challenger ran: (challenger - champion) / listings both scored x listings decided per day,
+once the shadow has run for ``MIN_RATE_WINDOW_S`` (an hour): a rate taken from a burst of seconds
+(a replay, a backfill, the demo) says nothing about a day, so before that there is no per-day figure.
 Precision counts, among the listings both scored that CS labelled after the shadow began, those a
 model flagged in ``c`` (report or hide) that CS confirmed in ``c``. Labels come mostly from what the
 champion flagged, so the challenger's precision rests on fewer labels: ``*_labelled`` says how many.
@@ -23,6 +25,7 @@ from lovemachine.categories import CATEGORIES
 
 ALLOW, REPORT, HIDE = "allow", "report", "hide"
 DAY_S = 86_400.0
+MIN_RATE_WINDOW_S = 3_600.0
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ def compare(sample: ShadowSample, categories: Sequence[str] = CATEGORIES) -> Com
         if sample.first_at is not None and sample.last_at is not None
         else 0.0
     )
-    traffic_per_day = sample.traffic / window_s * DAY_S if window_s > 0 else None
+    traffic_per_day = sample.traffic / window_s * DAY_S if window_s >= MIN_RATE_WINDOW_S else None
     base = Comparison(
         champion=sample.champion,
         challenger=sample.challenger,

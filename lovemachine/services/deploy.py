@@ -152,8 +152,10 @@ def _hide_gate(comparison: Comparison | None, max_ratio: float) -> Gate:
     volume = f"{chall:,} hides vs the champion's {champ:,} on the same listings" + (
         f" (~{per_day:,.0f}/day)" if per_day is not None else ""
     )
-    passed = chall <= max_ratio * champ if champ else chall == 0
-    return Gate("hide volume", passed, f"{volume}; at most {max_ratio:g}x allowed")
+    if not champ:  # a ratio of nothing: any hide at all is a new behaviour, for a person to accept
+        bound = "the champion hides none of them, so the challenger may hide none unless forced with a reason"
+        return Gate("hide volume", chall == 0, f"{volume}; {bound}")
+    return Gate("hide volume", chall <= max_ratio * champ, f"{volume}; at most {max_ratio:g}x allowed")
 
 
 def promote(

@@ -74,6 +74,8 @@ def test_precision_on_the_labels_that_arrived() -> None:
 def test_no_window_no_rate_and_nothing_scored() -> None:
     c = compare(sample(last_at=T0))
     assert c.traffic_per_day is None and c.categories[0].hide_delta_per_day is None
+    burst = compare(sample(last_at=T0 + timedelta(seconds=20)))  # a replay: no day in 20 seconds
+    assert burst.window_days is not None and burst.traffic_per_day is None and burst.per_day(5) is None
     empty = compare(ShadowSample(champion="m-1", challenger="m-2", pairs=[]))
     assert empty.both_scored == 0 and empty.agreement is None and empty.per_day(5) is None
     assert empty.to_dict()["first_at"] is None

@@ -74,6 +74,26 @@ BRANDS: dict[str, tuple[str, ...]] = {
     "sk-ii": ("sk2", "エスケーツー"),
     "lego": ("レゴ",),
     "pokemon": ("ポケモン", "pokémon"),
+    "goyard": ("ゴヤール",),
+    "canada goose": ("カナダグース",),
+    "hublot": ("ウブロ",),
+    "audemars piguet": ("オーデマピゲ", "オーデマ・ピゲ"),
+    "patek philippe": ("パテックフィリップ", "パテック・フィリップ", "パテック"),
+    "tag heuer": ("タグホイヤー", "tag heuer"),
+    "breitling": ("ブライトリング",),
+    "panerai": ("パネライ",),
+    "iwc": ("アイダブリューシー",),
+    "van cleef & arpels": ("ヴァンクリーフ&アーペル", "ヴァンクリーフ", "van cleef", "vca"),
+    "rimowa": ("リモワ",),
+    "valentino": ("ヴァレンティノ", "バレンチノ"),
+    "givenchy": ("ジバンシー", "ジバンシィ"),
+    "chloe": ("クロエ", "chloé"),
+    "maison margiela": ("メゾンマルジェラ", "マルジェラ", "margiela"),
+    "arc'teryx": ("アークテリクス", "arcteryx"),
+    "stussy": ("ステューシー", "stüssy"),
+    "yeezy": ("イージー", "イージーブースト"),
+    "air jordan": ("エアジョーダン", "jordan"),
+    "beats": ("ビーツ", "beats by dre"),
 }
 
 
@@ -101,7 +121,91 @@ LUXURY_FLOOR_JPY: dict[str, float] = {
     "chrome hearts": 15_000,
     "moncler": 20_000,
     "montblanc": 10_000,
+    "goyard": 30_000,
+    "canada goose": 20_000,
+    "hublot": 200_000,
+    "audemars piguet": 1_000_000,
+    "patek philippe": 1_000_000,
+    "tag heuer": 40_000,
+    "breitling": 100_000,
+    "panerai": 150_000,
+    "iwc": 100_000,
+    "van cleef & arpels": 80_000,
+    "rimowa": 20_000,
 }
+
+# Models whose genuine article is dear whatever the brand field says (a "Birkin" at 58,000 yen is not
+# a Birkin; AirPods Pro at 2,980 yen are not AirPods Pro). Second-hand floors in yen, same knowledge
+# as above; the priciest model named counts.
+PRODUCT_FLOOR_JPY: dict[str, float] = {
+    "birkin": 600_000,
+    "バーキン": 600_000,
+    "kelly bag": 500_000,
+    "ケリーバッグ": 500_000,
+    "submariner": 700_000,
+    "サブマリーナ": 700_000,
+    "daytona": 1_500_000,
+    "デイトナ": 1_500_000,
+    "datejust": 400_000,
+    "デイトジャスト": 400_000,
+    "speedmaster": 250_000,
+    "スピードマスター": 250_000,
+    "seamaster": 150_000,
+    "シーマスター": 150_000,
+    "royal oak": 2_000_000,
+    "ロイヤルオーク": 2_000_000,
+    "nautilus": 4_000_000,
+    "ノーチラス": 4_000_000,
+    "love bracelet": 300_000,
+    "ラブブレス": 300_000,
+    "juste un clou": 300_000,
+    "ジュストアンクル": 300_000,
+    "alhambra": 150_000,
+    "アルハンブラ": 150_000,
+    "neverfull": 80_000,
+    "ネヴァーフル": 80_000,
+    "lady dior": 250_000,
+    "レディディオール": 250_000,
+    "saint louis": 80_000,
+    "サンルイ": 80_000,
+    "airpods pro": 12_000,
+    "エアーポッズプロ": 12_000,
+    "airpods max": 35_000,
+    "apple watch ultra": 50_000,
+    "アップルウォッチ ウルトラ": 50_000,
+    "studio pro": 20_000,
+    "expedition parka": 60_000,
+    "yeezy boost": 12_000,
+    "triple s": 40_000,
+    "トリプルs": 40_000,
+}
+
+
+def _product_automaton() -> ahocorasick.Automaton:
+    a = ahocorasick.Automaton()
+    for name, floor in PRODUCT_FLOOR_JPY.items():
+        key = normalise(name)
+        a.add_word(key, (len(key), floor, key.isascii()))
+    a.make_automaton()
+    return a
+
+
+_PRODUCTS = _product_automaton()
+
+
+def product_floors(normalised_text: str) -> list[float]:
+    """The floors of the models named in ``normalised_text`` (Latin names as whole words)."""
+    n = len(normalised_text)
+    out: list[float] = []
+    for end, (length, floor, ascii_word) in _PRODUCTS.iter(normalised_text):
+        start = end - length + 1
+        if ascii_word and (
+            (start > 0 and _is_word_char(normalised_text[start - 1]))
+            or (end + 1 < n and _is_word_char(normalised_text[end + 1]))
+        ):
+            continue
+        out.append(floor)
+    return out
 
 
 def _is_word_char(c: str) -> bool:

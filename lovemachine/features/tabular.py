@@ -17,7 +17,7 @@ from statistics import median
 
 import numpy as np
 
-from lovemachine.features.brands import LUXURY_FLOOR_JPY, BrandLexicon
+from lovemachine.features.brands import LUXURY_FLOOR_JPY, BrandLexicon, product_floors
 from lovemachine.features.lexicon import LEXICON_FEATURES, evasion_counts, lexicon_counts
 from lovemachine.features.text import normalise
 from lovemachine.listings import Listing
@@ -222,7 +222,7 @@ class TabularFeaturizer:
                 _DIGIT.subn("", text)[1] / max(len(text), 1),
                 len(listing.title),
                 *seller_features(listing),
-                _luxury_floor_ratio(lp, brand, mentions),
+                _luxury_floor_ratio(lp, brand, mentions, text),
                 t_words,
                 t_run,
                 d_run,
@@ -233,9 +233,11 @@ class TabularFeaturizer:
         return out
 
 
-def _luxury_floor_ratio(log_price: float, brand: str | None, mentions: list[str]) -> float:
-    """log(price / the luxury floor) of the brand (or the priciest luxury brand named); NaN if none."""
+def _luxury_floor_ratio(log_price: float, brand: str | None, mentions: list[str], text: str = "") -> float:
+    """log(price / the floor) of the brand, the priciest luxury brand named, or the priciest model named
+    (``PRODUCT_FLOOR_JPY``: a Birkin, a Submariner, AirPods Pro); NaN if none."""
     floors = [LUXURY_FLOOR_JPY[b] for b in ([brand] if brand else []) + mentions if b in LUXURY_FLOOR_JPY]
+    floors += product_floors(text)
     if not floors:
         return _NAN
     return log_price - math.log1p(max(floors))

@@ -35,8 +35,12 @@ KINDS = (
     "money_box",
     "age_rating",
     "adult_size",
+    "fake_word_benign",
+    "official_replica",
+    "copy_word_benign",
+    "worn_genuine",
 )
-_WEIGHTS = (16, 8, 6, 6, 9, 6, 9, 6, 5, 5, 5, 4, 5, 5, 6, 5, 4, 4, 4)
+_WEIGHTS = (16, 8, 6, 6, 9, 6, 9, 6, 5, 5, 5, 4, 5, 5, 6, 5, 4, 4, 4, 4, 4, 4, 8)
 
 _PROOF = {
     "ja": (
@@ -55,6 +59,20 @@ _PROOF = {
         "Authenticated by a reseller.",
         "Bought at the boutique in {y}, receipt available.",
         "With authenticity card.",
+    ),
+}
+_WORN = {
+    "ja": (
+        "ジャンク品です。角スレ、ベタつきがあります。",
+        "使用感が強く、内側に汚れがあります。",
+        "難ありのため格安です。修理前提でどうぞ。",
+        "型崩れ、剥がれがあります。ジャンク扱いで。",
+        "ベルトが切れています。部品取りにどうぞ。",
+    ),
+    "en": (
+        "Heavily used: worn corners, peeling inside. Sold as is.",
+        "For parts or repair, the strap is broken.",
+        "Well loved, lots of wear, priced accordingly.",
     ),
 }
 _NOT_REPLICA = {
@@ -210,6 +228,69 @@ _SIMPLE: dict[str, _Kind] = {
         ("大人でも楽しめます。", "書き込みなし。", "未使用です。"),
         ("Great for grown-ups.",),
     ),
+    # the words of counterfeiting in their innocent senses: fake fur, an official replica, a copy of a
+    # receipt, a mirror
+    "fake_word_benign": _Kind(
+        (
+            "フェイクファー コート",
+            "フェイクグリーン 観葉植物",
+            "フェイクレザー ジャケット",
+            "フェイクスイーツ マグネット",
+            "フェイクパール ネックレス",
+            "フェイクフラワー アレンジ",
+        ),
+        ("faux fur coat", "fake plant in pot", "faux leather jacket", "fake flowers arrangement"),
+        "fashion/accessories",
+        2_800,
+        (
+            "本物そっくりのフェイクです。",
+            "合成素材（フェイク）なのでお手入れ簡単です。",
+            "フェイクですが質感がとてもリアルです。",
+        ),
+        ("Fake, but looks very real.", "Synthetic (faux) material, easy care.", "Artificial, no watering."),
+    ),
+    "official_replica": _Kind(
+        (
+            "日本代表 レプリカユニフォーム 公式",
+            "レプリカ ユニフォーム 応援用",
+            "映画 公式 レプリカ 小道具",
+            "1/10 スケール レプリカ フィギュア",
+            "レプリカ 優勝トロフィー ミニ",
+        ),
+        (
+            "official replica jersey",
+            "replica kit (fan version)",
+            "licensed movie prop replica",
+            "1:10 scale replica",
+        ),
+        "hobby",
+        6_500,
+        (
+            "公式ストアで購入したレプリカ（ファン向けモデル）です。",
+            "オフィシャルグッズのレプリカです。",
+            "ライセンス品のレプリカです。",
+        ),
+        ("Bought at the official store, fan replica version.", "Officially licensed replica."),
+    ),
+    "copy_word_benign": _Kind(
+        (
+            "鑑定書のコピー付き ジュエリー",
+            "コピー用紙 A4 500枚",
+            "楽譜 コピー譜 まとめ",
+            "コピーライティング 本",
+            "ミラー付き コンパクト",
+            "卓上ミラー",
+        ),
+        ("copy paper A4 ream", "copywriting book", "compact mirror", "vanity mirror", "mirror with stand"),
+        "home",
+        1_500,
+        (
+            "保証書・鑑定書のコピーをお付けします。",
+            "購入時レシートのコピーを同封します。",
+            "ミラー部分に傷はありません。",
+        ),
+        ("A copy of the receipt is included.", "The mirror has no scratches."),
+    ),
     # products of companies whose names are also gift-card names, and things for keeping cards or money
     "cash_brand_product": _Kind(
         (
@@ -328,6 +409,10 @@ _COMPATIBLE = (
     ("ナイキ スニーカー 用 替え紐", "replacement laces for Nike sneakers", "Nike", "fashion/shoes", 500),
     ("ルクルーゼ 20cm 用 鍋敷き", "trivet for Le Creuset 20cm pots", "Le Creuset", "home", 700),
     ("G-SHOCK 対応 替えベルト", "replacement strap for Casio G-Shock", "Casio", "watches", 1_100),
+    ("Apple Watch Ultra 対応 バンド 49mm", "band for Apple Watch Ultra 49mm", "Apple", "electronics", 1_000),
+    ("バーキン30 用 バッグインバッグ", "organizer insert for Birkin 30", "Hermès", "fashion/bags", 2_500),
+    ("サブマリーナ 互換 ラバーベルト", "rubber strap for Rolex Submariner", "Rolex", "watches", 3_000),
+    ("ネヴァーフル 用 インナーバッグ", "bag insert for Neverfull MM", "Louis Vuitton", "fashion/bags", 2_000),
 )
 _WALLET_CATEGORIES = ("fashion/wallets", "fashion/bags")
 _WALLET_BRANDS = tuple(b for b in BRANDS if any(x.category in _WALLET_CATEGORIES for x in b.items))
@@ -348,6 +433,15 @@ def hard_negative(rng: random.Random, lang: str) -> Draft:
     kind = rng.choices(KINDS, _WEIGHTS)[0]
     if kind == "brand_mention":
         d = _compatible(rng, lang)
+    elif kind == "worn_genuine":  # the genuine article, cheap because it is worn out: price is no proof
+        brand = rng.choice(LUXURY)
+        d = base(rng, lang, brand, cond=rng.choice((4, 5)))
+        d.brand_field = brand.name
+        d.insert(rng, rng.choice(_WORN[lang]))
+        if rng.random() < 0.5:
+            d.insert(rng, fill(rng, rng.choice(_PROOF[lang]), "", ""))
+        if d.item is not None:
+            d.price = d.item.median * rng.uniform(0.08, 0.35)
     elif kind in ("genuine_luxury", "not_replica"):
         brand = rng.choice(LUXURY)
         d = base(rng, lang, brand)

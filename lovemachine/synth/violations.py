@@ -68,6 +68,9 @@ _FAKE: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
                 "正規品と同等の品質です。",
                 "本物と並べても分かりません。",
                 "縫製、金具まで本物同様です。",
+                "正規品ではありませんが、見た目は同じです。",
+                "純正品ではありませんがロゴ入りです。",
+                "本物ではないですが、作りはしっかりしています。",
             ),
         ),
         "stamp_cheap": (
@@ -78,6 +81,16 @@ _FAKE: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
                 "箱なしのため激安価格で出品します。",
                 "刻印もしっかり入っています。",
                 "ホログラムシールあり。",
+            ),
+        ),
+        "stock": (
+            ("新品", "新品未使用 複数あり", "在庫処分", "大量入荷"),
+            (
+                "新品未使用です。複数在庫あります。",
+                "他のサイズ・カラーもあります、コメントください。",
+                "在庫処分のため格安で出品します。まとめ買い歓迎。",
+                "海外から直送、複数ご購入可能です。",
+                "大量入荷しました！全サイズ揃っています。",
             ),
         ),
         "authenticity_unknown": (
@@ -91,6 +104,16 @@ _FAKE: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
         ),
     },
     "en": {
+        "stock": (
+            ("NEW", "new with tags", "wholesale", "bulk"),
+            (
+                "Brand new, have several in stock.",
+                "Bought in bulk, selling many. All sizes available.",
+                "Have sizes S-XL and other colors, message me.",
+                "Wholesale price, can do multiple pieces.",
+                "New with tags, more in stock, fast shipping from overseas.",
+            ),
+        ),
         "replica_en": (
             ("1:1 mirror", "AAA quality", "replica", "rep", "UA", "top grade copy", "mirror quality", "AAA+"),
             (
@@ -99,6 +122,9 @@ _FAKE: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
                 "High quality rep, best batch.",
                 "Unauthorized authentic, same factory.",
                 "Top grade copy, all details correct.",
+                "Super clone, correct weight and movement.",
+                "Not original, but you can't tell.",
+                "Comes with box and papers (not original).",
             ),
         ),
         "like_genuine": (
@@ -131,8 +157,9 @@ _FAKE_KINDS = {
             "brand_style",
             "masked_brand",
             "authenticity_unknown",
+            "stock",
         ),
-        (18, 10, 10, 12, 9, 8, 9, 8, 7),
+        (18, 10, 10, 12, 9, 8, 9, 8, 7, 7),
     ),
     "en": (
         (
@@ -143,8 +170,9 @@ _FAKE_KINDS = {
             "novelty",
             "masked_brand",
             "authenticity_unknown",
+            "stock",
         ),
-        (22, 26, 14, 10, 8, 10, 8),
+        (22, 26, 14, 10, 8, 10, 8, 8),
     ),
 }
 _MASKS = ("○", "◯", "〇", "*", "●", "×", "☆")
@@ -204,6 +232,9 @@ def mask(rng: random.Random, name: str) -> str:
     return rng.choice(("某ハイブランド", "有名ブランド", "某Hブランド", "某高級ブランド"))
 
 
+_SAYS_SO = frozenset({"n_grade", "replica", "replica_en", "like_genuine", "masked_brand", "stock"})
+
+
 def counterfeit(rng: random.Random, lang: str) -> Draft:
     kinds, weights = _FAKE_KINDS[lang]
     kind = rng.choices(kinds, weights)[0]
@@ -241,6 +272,12 @@ def counterfeit(rng: random.Random, lang: str) -> Draft:
             ratio = rng.uniform(1_500, 9_000) / item.median
         elif rng.random() < 0.3:
             d.brand_field = None
+    if kind in _SAYS_SO and rng.random() < 0.35:
+        # a fake that says what it is need not be cheap: replicas sell at a third to most of the
+        # retail price, so price alone must not be what the text's meaning waits for
+        ratio = rng.uniform(0.25, 0.9)
+    if kind == "stock":
+        ratio = rng.uniform(0.08, 0.45)
     d.price = item.median * ratio * math.exp(rng.gauss(0.0, 0.1))
     if kind == "low_price_only":
         d.price = min(d.price, item.median * 0.10)

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from lovemachine.features.brands import BrandLexicon
@@ -130,6 +131,11 @@ def test_policy_lexicon_counts_terms_per_category_across_scripts():
     assert lexicon_counts(normalise("G1FT CARD 50 dollars"))[counts["cash"]] == 1  # leetspeak
     # Latin terms are whole words: cashmere is not cash
     assert lexicon_counts(normalise("cashmere scarf"))[counts["cash"]] == 0
+    # the counterfeit trade's own words, and the words that are not its (a homage watch, no-name goods)
+    fake = counts["counterfeit"]
+    assert lexicon_counts(normalise("Submariner super clone, fake papers"))[fake] >= 2
+    assert lexicon_counts(normalise("正規品ではないと思います"))[fake] == 1
+    assert lexicon_counts(normalise("オマージュウォッチ ノーブランド品 no box no papers"))[fake] == 0
 
 
 def test_evasion_signals_are_read_before_normalisation_removes_them():
@@ -154,6 +160,23 @@ def test_luxury_floor_prices_brands_the_training_data_never_priced():
     f = FEATURE_NAMES.index("luxury_floor_ratio")
     assert X[0, f] < -3 and X[1, f] > 0
     assert math.isnan(X[2, f])
+
+
+def test_a_named_model_has_a_floor_whatever_the_brand_field_says():
+    feats = TabularFeaturizer(BrandLexicon(), PriceReference())
+    X = feats.transform(
+        [
+            listing(title="バーキン30 トゴ 新品", price=58_000),  # no brand anywhere, the model says it
+            listing(title="Rolex Submariner", description="1:1", price=35_000),  # below the model's floor
+            listing(title="Rolex Submariner 116610LN", price=1_200_000),
+            listing(title="AirPods Pro 第2世代 新品", price=2_980),
+            listing(title="Tokyo speedmasters club T-shirt", price=2_000),  # whole words only
+        ]
+    )
+    f = FEATURE_NAMES.index("luxury_floor_ratio")
+    assert X[0, f] < -2 and X[3, f] < -1
+    assert X[1, f] < X[2, f] and X[2, f] > 0
+    assert np.isnan(X[4, f])
 
 
 def test_keyword_lists_are_recognised_by_shape_not_by_known_brands():

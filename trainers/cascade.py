@@ -94,7 +94,10 @@ def fit_cascade(
     image_scorer: ImageScorer | None = None,
     seed: int = 0,
     progress: Progress | None = None,
+    deep_categories: Sequence[str] | None = None,
 ) -> CascadeFit:
+    """``deep_categories``: the categories whose uncertain band goes to the deep tier and whose score
+    it may change (None: all); the others keep the fast tier's score."""
     say = progress or (lambda _m: None)
     cats = fast.categories
     say(f"calibrating the fast tier ({calibration}) on {len(valid):,} validation rows")
@@ -105,7 +108,9 @@ def fit_cascade(
         model = CascadeModel(fast=fast, calibrator=calibrator)
         return CascadeFit(model, f_va, 0.0, 0.0)
 
-    bands = choose_bands(f_va, cats, band=band, max_share=max_deep_share)
+    deep_cats = [c for c in cats if deep_categories is None or c in deep_categories]
+    cols = [cats.index(c) for c in deep_cats]
+    bands = choose_bands(f_va[:, cols], deep_cats, band=band, max_share=max_deep_share)
     model = CascadeModel(fast=fast, calibrator=calibrator, deep=deep, bands=bands, image_band=image_band)
     routed = model.route(f_va)
     idx = np.nonzero(routed)[0]
@@ -127,6 +132,9 @@ def fit_cascade(
     scores = f_va.copy()
     combiners: dict[str, LogisticRegression | None] = {}
     for k, cat in enumerate(cats):
+        if cat not in deep_cats:
+            combiners[cat] = None
+            continue
         X = combiner_features(f_va[idx, k], d_va[idx, k], image[idx] if cat == ADULT else None)
         yk = y_valid[idx, k].astype(int)
         combiners[cat] = _combiner(X, yk)

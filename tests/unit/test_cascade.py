@@ -144,3 +144,33 @@ def test_fit_cascade_learns_combiners_and_round_trips(trained, synthetic_rows, t
     loaded = load_artifact(uri, expected_sha256=sha, version="cascade-1", policy=trained.policy).model
     listings = [r.listing for r in synthetic_rows[3000:3300]]
     assert np.array_equal(loaded.predict_scores(listings), cf.model.predict_scores(listings))
+
+
+def test_a_category_left_out_of_the_deep_tier_keeps_the_fast_score(trained, synthetic_rows):
+    fast = trained.model.fast
+    valid = synthetic_rows[:3000]
+    y = np.array([r.label_vector() for r in valid])
+    kept = [c for c in fast.categories if c != "keyword_stuffing"]
+    cf = fit_cascade(
+        fast,
+        [r.listing for r in valid],
+        y,
+        deep=KeywordDeep(),
+        band=(0.001, 0.999),
+        max_deep_share=0.3,
+        deep_categories=kept,
+    )
+    model = cf.model
+    assert set(model.bands) == set(kept) and model.combiners["keyword_stuffing"] is None
+    listings = [r.listing for r in synthetic_rows[3000:3600]]
+    out = model.predict_detailed(listings)
+    k = fast.categories.index("keyword_stuffing")
+    assert out.routed.any()  # other categories still route
+    np.testing.assert_array_equal(out.scores[:, k], out.fast[:, k])
+    # routing follows the bands of the kept categories only
+    fast_all = model.fast_scores(listings)
+    in_band = [
+        (fast_all[:, j] >= lo) & (fast_all[:, j] <= hi)
+        for j, (lo, hi) in ((fast.categories.index(c), model.bands[c]) for c in kept)
+    ]
+    np.testing.assert_array_equal(out.routed, np.logical_or.reduce(in_band))

@@ -136,6 +136,9 @@ def test_policy_lexicon_counts_terms_per_category_across_scripts():
     assert lexicon_counts(normalise("Submariner super clone, fake papers"))[fake] >= 2
     assert lexicon_counts(normalise("正規品ではないと思います"))[fake] == 1
     assert lexicon_counts(normalise("オマージュウォッチ ノーブランド品 no box no papers"))[fake] == 0
+    adult = counts["adult"]
+    assert lexicon_counts(normalise("BDSM 拘束具 SMグッズ"))[adult] == 3
+    assert lexicon_counts(normalise("アナログ時計 ナチュラル"))[adult] == 0  # not アナル
 
 
 def test_evasion_signals_are_read_before_normalisation_removes_them():

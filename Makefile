@@ -8,7 +8,7 @@ BROKER  ?= local
 N       ?= 3000
 PYTEST_ARGS ?=
 
-.PHONY: help install demo test test-fast check lint typecheck imports bench bench-models evaluate worker serve db clean
+.PHONY: help install demo test test-fast check lint typecheck imports bench bench-models evaluate quality worker serve db clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ bench: install  ## end-to-end throughput and latency, embedded broker and Pub/Su
 
 bench-models: install  ## model speed: fast tier, cascade (deep tier + images), training on 100,000 listings
 	$(BIN)/python -m bench.models
+
+quality: install  ## fast-tier PR-AUC on the hand-written sets, mean ± sd over three generator seeds
+	$(BIN)/python eval/seeds.py
 
 EVAL ?= eval/time_split.yaml
 evaluate: install  ## offline evaluation report (EVAL=eval/time_split.yaml) into var/evaluations/

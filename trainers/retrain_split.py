@@ -21,7 +21,6 @@ candidates sections are ignored).
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import yaml
 
 from lovemachine.listings import LabelledListing
 from lovemachine.retraining import NotEnoughLabelsError
+from lovemachine.sampling import unit_hash
 from trainers.evaluation.config import EvalConfig, parse_config
 from trainers.evaluation.data import Split
 from trainers.snapshot import Snapshot
@@ -67,12 +67,6 @@ class SplitOptions:
     seed: int = 0
 
 
-def split_point(event_id: str, seed: int) -> float:
-    """A uniform number in [0, 1) fixed by (seed, event id): where a row falls, whatever the row order."""
-    digest = hashlib.sha256(f"{seed}\x00{event_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2.0**64
-
-
 def hold_out_newest(snap: Snapshot, opts: SplitOptions) -> Split:
     """Test: the newest labels; validation: a random share of the rest; train: the remainder."""
     labels = snap.label_rows  # oldest label first
@@ -92,7 +86,7 @@ def hold_out_newest(snap: Snapshot, opts: SplitOptions) -> Split:
     valid: list[LabelledListing] = []
     train: list[LabelledListing] = []
     for row, is_label in rest:
-        if split_point(row.event_id, opts.seed) < opts.valid_fraction:
+        if unit_hash(opts.seed, row.event_id) < opts.valid_fraction:
             valid.append(row)
         else:
             train.extend([row] * (opts.label_weight if is_label else 1))

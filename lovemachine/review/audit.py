@@ -15,13 +15,13 @@ reviewed already.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Final
 
 from lovemachine.config import Settings
 from lovemachine.policy import Action
 from lovemachine.review.records import LabelRecord
+from lovemachine.sampling import unit_hash
 
 STRATA: Final[tuple[str, ...]] = ("hide", "report", "allow")
 """The decision's action: the stratum of the audit sample (reports are reviewed in full)."""
@@ -31,8 +31,7 @@ DEFAULT_SALT: Final = "lovemachine-audit-v1"
 
 def sample_point(listing_id: str, listing_version: int, salt: str = DEFAULT_SALT) -> float:
     """A uniform number in [0, 1) fixed by (salt, listing id, version): the same listing, the same draw."""
-    digest = hashlib.sha256(f"{salt}\x00{listing_id}\x00{listing_version}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2.0**64
+    return unit_hash(salt, listing_id, listing_version)
 
 
 @dataclass(frozen=True)

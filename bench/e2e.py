@@ -25,8 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from lovemachine.adapters.brokers import make_broker, topology_from
 from lovemachine.adapters.sql import SqlStore, make_engine
 from lovemachine.adapters.sql.migrate import upgrade
@@ -37,7 +35,7 @@ from lovemachine.synth import generate
 from trainers.dataset import Dataset
 from trainers.train import train_and_register
 from workers.bootstrap import build_worker
-from workers.handler import BatchOutcome
+from workers.handler import BatchOutcome, LatencySummary
 
 
 def wait_until(cond: Callable[[], bool], timeout: float) -> bool:
@@ -90,8 +88,8 @@ def bench_worker(
     broker = make_broker(settings)
     topo = topology_from(settings)
     broker.ensure_topology(topo)
-    lat: list[float] = []
-    w = build_worker(settings, broker=broker, store=store, on_batch=lambda o: lat.extend(o.latencies_s))
+    lat = LatencySummary()  # bounded memory, whatever the number of messages
+    w = build_worker(settings, broker=broker, store=store, on_batch=lambda o: lat.merge(o.latency))
     if rate is None:  # backlog drain
         publish_all(broker, topo.listing_topic, payloads)
         t0 = time.perf_counter()
@@ -111,13 +109,12 @@ def bench_worker(
         elapsed = time.perf_counter() - t0
     totals: BatchOutcome = w.stop()
     broker.close()
-    ms = np.array(lat) * 1000 if lat else np.zeros(1)
     return {
         "acked": totals.acked,
         "seconds": round(elapsed, 2),
         "listings_per_s": round(totals.acked / elapsed),
-        "latency_ms_p50": round(float(np.percentile(ms, 50)), 1),
-        "latency_ms_p99": round(float(np.percentile(ms, 99)), 1),
+        "latency_ms_p50": round((lat.quantile(0.5) or 0.0) * 1000, 1),
+        "latency_ms_p99": round((lat.quantile(0.99) or 0.0) * 1000, 1),
     }
 
 

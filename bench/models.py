@@ -94,7 +94,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("var/bench/models.json"))
     args = ap.parse_args()
     from lovemachine.adapters.image_host import SyntheticImageHost
-    from lovemachine.adapters.images import NsfwImageScorer
+    from lovemachine.adapters.images import ImageFetcher, NsfwImageScorer
     from lovemachine.synth.images import image_kind
 
     results: dict[str, Any] = {
@@ -124,7 +124,8 @@ def main() -> None:
         results["fast_train_seconds"] = round(fast.train_seconds, 1)
 
         print("cascade (deep tier + images)")
-        scorer = NsfwImageScorer()
+        local = [host.base_url.removeprefix("http://")]  # the allow-list: fetched although local
+        scorer = NsfwImageScorer(fetcher=ImageFetcher(allowed_hosts=local))
         t0 = time.perf_counter()
         cascade = train(
             Dataset(rows=train_rows, sha256="0" * 64), TrainConfig(deep=True), image_scorer=scorer

@@ -25,8 +25,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from bench.e2e import event_bytes, publish_all, wait_until
 from lovemachine.adapters.brokers import make_broker, topology_from
 from lovemachine.adapters.sql import SqlStore, make_engine
@@ -39,6 +37,7 @@ from lovemachine.synth import generate
 from trainers.dataset import Dataset
 from trainers.train import TrainResult, train
 from workers.bootstrap import build_worker
+from workers.handler import LatencySummary
 
 EAGER = {c: {"report": 0.3, "hide": 0.7} for c in ("counterfeit", "adult", "cash", "keyword_stuffing")}
 
@@ -109,8 +108,8 @@ def run_phase(
     """A backlog drain (``rate`` None) or a steady stream at ``rate``/s, with this worker's settings."""
     broker = make_broker(s)
     broker.ensure_topology(topology_from(s))
-    lat: list[float] = []
-    w = build_worker(s, broker=broker, store=store, on_batch=lambda o: lat.extend(o.latencies_s))
+    lat = LatencySummary()  # bounded memory, whatever the number of messages
+    w = build_worker(s, broker=broker, store=store, on_batch=lambda o: lat.merge(o.latency))
     if rate is None:
         publish_all(broker, s.listing_topic, payloads)
         n = len(payloads)
@@ -134,15 +133,14 @@ def run_phase(
     stats = w.stats()
     w.stop(grace_s=10)
     broker.close()
-    ms = np.array(lat) * 1000 if lat else np.zeros(1)
     shadow = stats["shadow"]
     return {
         "listings": n,
         "acked": stats["messages"]["acked"],
         "seconds_to_last_ack": round(acked_s, 2),
         "listings_per_s": round(n / acked_s),
-        "latency_ms_p50": round(float(np.percentile(ms, 50)), 1),
-        "latency_ms_p99": round(float(np.percentile(ms, 99)), 1),
+        "latency_ms_p50": round((lat.quantile(0.5) or 0.0) * 1000, 1),
+        "latency_ms_p99": round((lat.quantile(0.99) or 0.0) * 1000, 1),
         "shadow": None
         if shadow is None
         else {

@@ -19,7 +19,9 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from cstool_api.errors import install_error_handlers
-from cstool_api.routes import admin, deploy, review, rules, session
+from cstool_api.middleware import install_request_limits
+from cstool_api.openapi import install_docs, install_openapi
+from cstool_api.routes import admin, deploy, images, review, rules, session
 from cstool_api.routes.misc import health_router
 from cstool_api.routes.misc import router as misc_router
 from cstool_api.routes.training import router as training_router
@@ -38,9 +40,10 @@ PLACEHOLDER = """<!doctype html><meta charset="utf-8"><title>Lovemachine CS tool
 <p>The CS tool's web page is not installed. The API is at <a href="/docs">/docs</a>.</p>"""
 
 
-# The page runs only its own scripts and styles; listing images come from the marketplace's hosts.
+# The page runs only its own scripts and styles, and loads listing images through the tool
+# (routes/images.py), never from a seller's host.
 PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 )
 
@@ -62,8 +65,16 @@ def create_app(
         settings=settings,
         store=store,
         broker=broker,
-        passwords=Passwords(password_hasher),
-        throttle=LoginThrottle(),
+        passwords=Passwords(
+            password_hasher,
+            max_concurrent=settings.password_checks_concurrent,
+            max_waiting=settings.password_checks_waiting,
+        ),
+        throttle=LoginThrottle(
+            max_failures=settings.login_max_failures,
+            max_failures_per_address=settings.login_max_failures_per_address,
+            window_s=settings.login_window_seconds,
+        ),
     )
 
     @asynccontextmanager
@@ -79,15 +90,23 @@ def create_app(
                 broker.close()
             if owns_store:
                 store.dispose()
+            images.close_review_images(_app.state)
 
     app = FastAPI(
         title="Lovemachine CS tool",
         version="1",
         description="Review queues, labels, CS rules, audit log, staff and API tokens. See docs/cstool.md.",
         lifespan=lifespan,
+        docs_url=None,  # install_docs: Swagger UI from local assets, no CDN
+        redoc_url=None,
     )
     app.state.lm = state
     install_error_handlers(app)
+    install_request_limits(
+        app, max_body_bytes=settings.max_body_bytes, trusted_proxies=settings.trusted_proxies
+    )
+    install_openapi(app)
+    install_docs(app)
 
     @app.middleware("http")
     async def security_headers(
@@ -106,7 +125,7 @@ def create_app(
             response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         return response
 
-    for module in (session, review, rules, admin, deploy):
+    for module in (session, review, images, rules, admin, deploy):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(misc_router, prefix=API_PREFIX)
     app.include_router(training_router, prefix=API_PREFIX)

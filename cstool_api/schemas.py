@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -29,6 +29,12 @@ from lovemachine.review import (
 
 USERNAME = r"^[A-Za-z0-9_.@-]{1,64}$"
 MIN_PASSWORD = 12
+
+
+# Checked by the validators below (with their own messages); the enum tells the OpenAPI document.
+CategoryName = Annotated[str, Field(json_schema_extra={"enum": list(CATEGORIES)})]
+LabelName = Annotated[str, Field(json_schema_extra={"enum": list(LABELS)})]
+ScopeName = Annotated[str, Field(json_schema_extra={"enum": list(SCOPES)})]
 
 
 class _Body(BaseModel):
@@ -56,7 +62,7 @@ class SessionIn(_Body):
 
 
 class LabelIn(_Body):
-    label: str = Field(description=f"one of {', '.join(LABELS)}")
+    label: LabelName = Field(description=f"one of {', '.join(LABELS)}")
     note: str = Field(default="", max_length=5000)
     idempotency_key: str | None = Field(
         default=None, min_length=1, max_length=128, description="or the Idempotency-Key header"
@@ -73,7 +79,7 @@ class LabelIn(_Body):
 class RuleIn(_Body):
     pattern: str = Field(min_length=1, max_length=1000)
     kind: Literal["keyword", "regex"] = "keyword"
-    category: str
+    category: CategoryName
     action: Literal["hide", "report"] = "report"
     enabled: bool = True
     note: str = Field(default="", max_length=5000)
@@ -84,7 +90,7 @@ class RuleIn(_Body):
 class RulePatch(_Body):
     pattern: str | None = Field(default=None, min_length=1, max_length=1000)
     kind: Literal["keyword", "regex"] | None = None
-    category: str | None = None
+    category: CategoryName | None = None
     action: Literal["hide", "report"] | None = None
     enabled: bool | None = None
     note: str | None = Field(default=None, max_length=5000)
@@ -98,7 +104,7 @@ class RulePatch(_Body):
 class PreviewIn(_Body):
     pattern: str = Field(min_length=1, max_length=1000)
     kind: Literal["keyword", "regex"] = "keyword"
-    category: str | None = None
+    category: CategoryName | None = None
     days: int = Field(default=7, ge=1, le=90)
     limit: int = Field(default=5, ge=0, le=50)
 
@@ -122,7 +128,7 @@ class StaffPatch(_Body):
 
 class TokenIn(_Body):
     name: str = Field(min_length=1, max_length=128)
-    scopes: list[str] = Field(min_length=1)
+    scopes: list[ScopeName] = Field(min_length=1)
 
     @field_validator("scopes")
     @classmethod

@@ -5,9 +5,10 @@ the environment. ``PUBSUB_EMULATOR_HOST`` is read by Google's client itself and 
 """
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_HOME = Path("var")
 
@@ -37,6 +38,33 @@ class Settings(BaseSettings):
     rules_refresh_seconds: float = Field(
         default=5.0, gt=0, description="how often workers look for new rules and alias moves"
     )
+    # worker resilience (issue 10): transient errors are waited out, never dead-lettered
+    retry_initial_s: float = Field(
+        default=0.5, gt=0, le=60, description="first wait after a transient error (database or broker down)"
+    )
+    retry_max_s: float = Field(
+        default=30.0, gt=0, le=600, description="longest wait between retries (the wait doubles up to it)"
+    )
+    retry_max_hold_s: float = Field(
+        default=900.0,
+        gt=0,
+        le=3000,
+        description="a batch still failing transiently after this long is nacked (on its last allowed "
+        "delivery: dead-lettered with the error); below the client's 1 h lease extension",
+    )
+    outbox_sweep_interval_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="how often a worker publishes committed but unpublished actions (0: off)",
+    )
+    outbox_sweep_min_age_s: float = Field(
+        default=30.0, gt=0, description="a decision's action is swept only once it is this old"
+    )
+    outbox_sweep_lookback_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="how far back a worker's first sweep looks (older ones wait for their redelivery)",
+    )
     # blue-green deploys: shadow scoring with the challenger, and the promotion gates
     shadow_enabled: bool = Field(default=True, description="workers also score with the challenger")
     shadow_max_pending_batches: int = Field(
@@ -52,10 +80,48 @@ class Settings(BaseSettings):
         default=1.5, gt=0, description="the challenger may hide at most this many times the champion's hides"
     )
     model_name: str = "lovemachine"
+    # Pub/Sub resilience (issue 10): stream supervision and a bounded shutdown
+    worker_grace_s: float = Field(
+        default=20.0, gt=0, le=600, description="SIGTERM: the worker stops within this (below the pod's)"
+    )
+    pubsub_give_up_s: float = Field(
+        default=600.0,
+        gt=0,
+        description="a streaming pull down (failing, Pub/Sub unreachable) this long stops the worker: exit 1",
+    )
+    pubsub_reopen_backoff_max_s: float = Field(
+        default=10.0, gt=0, le=300, description="longest wait between re-opens of a failed streaming pull"
+    )
+    pubsub_admin_timeout_s: float = Field(
+        default=60.0, gt=0, description="how long creating topics and subscriptions waits for Pub/Sub"
+    )
+    # image fetching (workers, the CS tool's image proxy, `lovemachine images check`)
     images_enabled: bool = Field(default=True, description="score listing images in the adult band")
     image_timeout_s: float = Field(default=2.0, gt=0, le=30, description="total time per image fetch")
     image_max_bytes: int = Field(default=5_000_000, ge=1024, description="larger images are refused")
     images_per_listing: int = Field(default=1, ge=1, le=10, description="images scored per listing")
+    image_max_redirects: int = Field(default=2, ge=0, le=10, description="redirects followed per image")
+    image_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="hosts (host or host:port, comma-separated) fetched although their address is not "
+        "public: test and demo image servers only; empty in production",
+    )
+    image_proxy_cache_mb: int = Field(
+        default=64, ge=0, le=4096, description="the CS tool's cache of re-encoded listing images (MB)"
+    )
+
+    @field_validator("image_allowed_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, v: object) -> object:
+        from lovemachine.images import parse_host_entry
+
+        items = [x.strip() for x in v.split(",")] if isinstance(v, str) else v
+        if not isinstance(items, list | tuple):
+            return items
+        for item in items:
+            parse_host_entry(str(item))  # ValueError: "'x:y' is not a host or host:port"
+        return [str(x).strip() for x in items if str(x).strip()]
+
     # CS tool (cstool_api, `lovemachine serve`)
     cookie_secure: bool = Field(
         default=True,
@@ -65,8 +131,49 @@ class Settings(BaseSettings):
         default=5.0, gt=0, le=240, description="how long opening a review item holds it"
     )
     session_hours: float = Field(default=12.0, gt=0, le=720, description="how long a CS sign-in lasts")
+    # CS tool limits (issue 10): unauthenticated callers get bounded cost
+    max_body_bytes: int = Field(
+        default=1 << 20, ge=1024, le=1 << 30, description="larger request bodies get 413, unread"
+    )
+    password_checks_concurrent: int = Field(
+        default=2, ge=1, le=64, description="argon2 checks (64 MiB each) running at once"
+    )
+    password_checks_waiting: int = Field(
+        default=8, ge=0, le=1000, description="sign-ins waiting for a check; beyond, 503 with Retry-After"
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, le=1000, description="failed sign-ins per (username, client address) per window"
+    )
+    login_max_failures_per_address: int = Field(
+        default=50, ge=1, le=100_000, description="failed sign-ins per client address per window"
+    )
+    login_window_seconds: float = Field(default=300.0, gt=0, le=86_400, description="the throttle window")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="proxies (IPs or CIDRs, comma-separated; '*': any) whose X-Forwarded-For/-Proto are "
+        "believed; empty: nobody's, the peer address is the client",
+    )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_list(cls, v: object) -> object:
+        import ipaddress
+
+        items = [x.strip() for x in v.split(",")] if isinstance(v, str) else v
+        if not isinstance(items, list | tuple):
+            return items
+        out = [str(x).strip() for x in items if str(x).strip()]
+        for item in out:
+            if item != "*":
+                ipaddress.ip_network(item, strict=False)  # ValueError: "'x' does not appear to be ..."
+        return out
+
     preview_max_listings: int = Field(
         default=100_000, ge=1, description="most recent listings a rule preview scans at most"
+    )
+    # rule limits: rules run on RE2 (linear time); a preview is bounded in rows (above) and time
+    preview_max_seconds: float = Field(
+        default=5.0, gt=0, le=120, description="a rule preview stops scanning after this long (partial)"
     )
     # retraining (issue 5): the random audit sample against selection bias
     audit_sample_rate_hidden: float = Field(

@@ -3,8 +3,11 @@
     LovemachineError
     ├── PermanentError          retrying cannot help: the message goes to the dead-letter topic
     │   ├── InvalidEventError   a listing event that breaks the contract (docs/events.md)
+    │   ├── DataRejectedError   the database refused a row as invalid (constraint, value out of range)
     │   └── ArtifactIntegrityError   a model artifact whose checksum does not match its record
-    ├── TransientError          retry later: the message is nacked and redelivered
+    ├── TransientError          retry later: the worker keeps the message and retries with backoff
+    │   ├── DatabaseUnavailableError   the database is unreachable, timed out or dropped the connection
+    │   └── BrokerUnavailableError     a publish failed or timed out (Pub/Sub unreachable)
     ├── ModelNotFoundError      no live model yet; the message says how to train one
     ├── AliasConflictError      a conditional alias move found the alias elsewhere (someone moved it)
     └── PromotionBlockedError   a promotion's gates did not pass (and it was not forced)
@@ -26,12 +29,30 @@ class InvalidEventError(PermanentError):
     code = "invalid_event"
 
 
+class DataRejectedError(PermanentError):
+    """The database refused the row itself (integrity or data error): the same row always fails."""
+
+    code = "data_rejected"
+
+
 class ArtifactIntegrityError(PermanentError):
     code = "artifact_integrity"
 
 
 class TransientError(LovemachineError):
     code = "transient"
+
+
+class DatabaseUnavailableError(TransientError):
+    """The database could not be reached or answered with a transient failure; nothing was written."""
+
+    code = "database_unavailable"
+
+
+class BrokerUnavailableError(TransientError):
+    """Publishing failed or did not complete in time; the broker may or may not have the message."""
+
+    code = "broker_unavailable"
 
 
 class ModelNotFoundError(LovemachineError):

@@ -171,6 +171,15 @@ class DecisionStore(Protocol):
     def mark_actions_published(self, keys: Sequence[tuple[str, int, str]]) -> None:
         """Set the outbox flag for (listing id, listing version, model version) keys."""
 
+    def unpublished_actions(
+        self, *, decided_before: datetime, decided_after: datetime | None = None, limit: int = 500
+    ) -> list[Decision]:
+        """Committed ``hide``/``report`` decisions whose outbox flag is not set, decided in
+        [``decided_after``, ``decided_before``), oldest first, at most ``limit`` (the outbox sweeper).
+
+        Every method here raises ``lovemachine.errors.DatabaseUnavailableError`` (transient: an
+        outage) or ``DataRejectedError`` (permanent: the row is refused), not a driver's exception."""
+
 
 class RuleStore(Protocol):
     def list_rules(self, *, enabled_only: bool = True) -> list[Rule]: ...

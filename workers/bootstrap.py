@@ -24,7 +24,8 @@ from lovemachine.images import ImageScorer
 from lovemachine.ports import Broker
 from lovemachine.review.audit import audit_sample_from
 from workers.consumer import BatchingConsumer
-from workers.handler import BatchOutcome, ListingHandler
+from workers.handler import BatchOutcome, ListingHandler, RetryPolicy
+from workers.outbox_sweeper import OutboxSweeper
 from workers.provider import ScorerProvider
 from workers.shadow import ShadowScorer
 
@@ -35,10 +36,9 @@ def make_image_scorer(settings: Settings) -> ImageScorer | None:
     """open_nsfw over bounded fetches, or None when images are switched off."""
     if not settings.images_enabled:
         return None
-    from lovemachine.adapters.images import ImageFetcher, NsfwImageScorer
+    from lovemachine.adapters.images import scorer_from
 
-    fetcher = ImageFetcher(timeout_s=settings.image_timeout_s, max_bytes=settings.image_max_bytes)
-    return NsfwImageScorer(fetcher=fetcher, max_images_per_listing=settings.images_per_listing)
+    return scorer_from(settings)  # http(s) only, public addresses only (image_allowed_hosts: test hosts)
 
 
 @dataclass
@@ -47,30 +47,43 @@ class Worker:
     provider: ScorerProvider
     store: SqlStore
     shadow: ShadowScorer | None = None
+    sweeper: OutboxSweeper | None = None
 
     def start(self) -> Worker:
-        """Start polling for alias moves and rules, the shadow, then the consumer."""
+        """Start polling for alias moves and rules, the shadow, then the consumer and the sweeper."""
         self.provider.start()
         if self.shadow is not None:
             self.shadow.start()
         self.consumer.start()
+        if self.sweeper is not None:
+            self.sweeper.start()
         return self
 
     def stop(self, grace_s: float = 20.0) -> BatchOutcome:
-        """Stop the consumer gracefully (nothing lost), then the shadow and the polling."""
-        totals = self.consumer.stop(grace_s=grace_s)
+        """Stop the consumer gracefully (nothing lost), then the shadow and the polling.
+
+        ONE deadline, ``grace_s`` from now, bounds it all: the consumer gets the grace period, the
+        shadow what is left of it (what it has not scored is simply not shadowed), and the pollers
+        are not waited for beyond it.
+        """
+        deadline = time.monotonic() + grace_s
+        if self.sweeper is not None:
+            _bounded(self.sweeper.stop, deadline)  # within about a second; what it left is swept later
+        totals = self.consumer.stop(grace_s=max(0.0, deadline - time.monotonic()))
         if self.shadow is not None:
-            self.shadow.stop(grace_s=grace_s)
-        self.provider.stop()
+            shadow = self.shadow
+            _bounded(lambda: shadow.stop(grace_s=max(0.0, deadline - time.monotonic())), deadline)
+        _bounded(self.provider.stop, deadline)
         return totals
 
     def stats(self) -> dict[str, Any]:
         """What the worker did and runs: message totals, the live model (and any refused), the shadow."""
-        totals = {k: v for k, v in self.consumer.totals.__dict__.items() if k != "latencies_s"}
+        totals = self.consumer.totals.as_dict()  # counts and latency quantiles
         return {
             "messages": totals,
             "model": self.provider.stats(),
             "shadow": self.shadow.stats_dict() if self.shadow is not None else None,
+            "outbox_sweeper": self.sweeper.stats_dict() if self.sweeper is not None else None,
         }
 
 
@@ -111,6 +124,23 @@ def build_worker(
         broker=broker,
         topology=topology,
         shadow=shadow.submit if shadow is not None else None,
+        retry=RetryPolicy(
+            initial_s=settings.retry_initial_s,
+            max_s=settings.retry_max_s,
+            max_hold_s=settings.retry_max_hold_s,
+        ),
+    )
+    sweeper = (
+        OutboxSweeper(
+            store=store,
+            broker=broker,
+            topology=topology,
+            interval_s=settings.outbox_sweep_interval_s,
+            min_age_s=settings.outbox_sweep_min_age_s,
+            lookback_s=settings.outbox_sweep_lookback_s,
+        )
+        if settings.outbox_sweep_interval_s > 0
+        else None
     )
     consumer = BatchingConsumer(
         broker=broker,
@@ -125,15 +155,45 @@ def build_worker(
     if shadow is not None and settings.shadow_yield_backlog:
         yield_at = settings.shadow_yield_backlog
         shadow.busy = lambda: consumer.backlog() >= yield_at  # the champion is catching up: yield
-    return Worker(consumer=consumer, provider=provider, store=store, shadow=shadow)
+    return Worker(consumer=consumer, provider=provider, store=store, shadow=shadow, sweeper=sweeper)
+
+
+def _bounded(fn: Callable[[], object], deadline: float) -> None:
+    """Run ``fn`` but wait for it only until ``deadline`` (it goes on in a daemon thread)."""
+    t = threading.Thread(target=fn, name="lovemachine-stop", daemon=True)
+    t.start()
+    t.join(timeout=max(0.0, deadline - time.monotonic()))
+    if t.is_alive():
+        name = getattr(fn, "__qualname__", fn)
+        log.warning("%s did not finish by the shutdown deadline; not waiting for it", name)
+
+
+class WorkerFailedError(RuntimeError):
+    """The worker stopped by itself (its streams failed for good, or its batching thread died); the
+    process should exit non-zero so that its supervisor restarts it. ``totals``: what it did."""
+
+    def __init__(self, reason: str, totals: BatchOutcome) -> None:
+        super().__init__(reason)
+        self.totals = totals
 
 
 def run_until_signalled(
-    worker: Worker, stop: threading.Event | None = None, grace_s: float = 20.0, stats_every_s: float = 60.0
+    worker: Worker,
+    stop: threading.Event | None = None,
+    grace_s: float = 20.0,
+    stats_every_s: float = 60.0,
+    close: Callable[[float], object] | None = None,
 ) -> BatchOutcome:
     """Run the worker until SIGTERM/SIGINT (or ``stop`` is set), then shut down gracefully; log its
-    stats every ``stats_every_s`` and at the end."""
+    stats every ``stats_every_s`` and at the end.
+
+    Returns the totals after a requested stop (signal or ``stop``). Raises ``WorkerFailedError``
+    (after the same graceful shutdown) when the worker stopped by itself: a stream that failed for
+    good (``consumer.failure``) or a dead batching thread. ``lovemachine worker`` exits 1 then.
+    ``close(seconds)`` (e.g. the broker's close) runs after the worker stopped, with what is left of
+    the grace period (at least 0.5 s)."""
     stop = stop or threading.Event()
+    failed: str | None = None
 
     def _handler(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: shutting down", signum)
@@ -145,14 +205,24 @@ def run_until_signalled(
         worker.start()
         while not stop.wait(0.5):
             if not worker.consumer.running:
-                log.error("consumer thread died; stopping")
+                failure = worker.consumer.failure
+                failed = f"streaming pull failed: {failure}" if failure else "consumer thread died"
+                log.error("%s; stopping", failed)
                 break
             if time.monotonic() >= next_stats:
                 log.info("worker stats: %s", json.dumps(worker.stats()))
                 next_stats = time.monotonic() + stats_every_s
     finally:
+        deadline = time.monotonic() + grace_s
         totals = worker.stop(grace_s=grace_s)
+        if close is not None:
+            try:
+                close(max(0.5, deadline - time.monotonic()))
+            except Exception:
+                log.exception("closing after the worker stopped failed")
         log.info("worker stats: %s", json.dumps(worker.stats()))
         for s, h in previous.items():
             signal.signal(s, h)
+    if failed is not None:
+        raise WorkerFailedError(failed, totals)
     return totals

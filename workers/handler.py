@@ -1,38 +1,143 @@
-"""Batch handler: message bytes -> ack | retry | dead-letter.
+"""Batch handler: message bytes -> ack | hold and retry | dead-letter.
 
 The order of effects is what makes the worker lose nothing:
 
-1. parse every message; a malformed one is published to the dead-letter topic with the error as an
-   attribute, and acked only once that publish is confirmed;
+1. parse every message; a malformed one (an ``InvalidEventError``: not UTF-8, not JSON, nested too
+   deeply, too large, breaking the contract) is published to the dead-letter topic with the error as
+   an attribute, and acked only once that publish is confirmed;
 2. score the valid listings with one model snapshot;
 3. record decisions, review items and audit entries in ONE transaction (redelivery finds the existing
    decision: "already decided" is a success);
 4. publish a ``moderation-actions`` message for every hide/report whose action is not yet marked
-   published (a transactional-outbox flag, so a crash between 3 and 4 re-publishes on redelivery and
-   a crash after 4 does not publish twice);
-5. ack only after all of that. Any failure nacks, and the broker redelivers. A message that keeps
-   failing (a poison message) is dead-lettered with its error on its last allowed delivery;
+   published (a transactional-outbox flag, so a crash between 3 and 4 re-publishes on redelivery or
+   from the outbox sweeper, ``workers.outbox_sweeper``, and a crash after 4 does not publish twice);
+5. ack only after all of that;
 6. only then hand the listings to the shadow (the challenger, ``workers.shadow``), which queues them
    and returns at once: nothing the shadow does can delay, fail or double an ack or an action.
+
+Errors are told apart by ``lovemachine.errors`` (the SQL store raises the core's errors):
+
+* **transient** (``TransientError``: the database or the broker is unreachable, a timeout): the batch
+  is *held*, not nacked (Pub/Sub's dead-letter policy counts every nack), and retried with capped,
+  jittered exponential backoff while the broker client keeps extending the leases; one log line per
+  wait. The batching thread blocking is the back-pressure. ``stop_retrying()`` (shutdown) ends every
+  wait within about a second and nacks what is held: redelivered later, never dead-lettered. A batch
+  still failing after ``RetryPolicy.max_hold_s`` is nacked (dead-lettered with its error only on its
+  last allowed delivery, which Pub/Sub would otherwise do without one);
+* **permanent** (``PermanentError``: an invalid event, a row the database refuses): the message is
+  isolated from its batch and dead-lettered at once with ``error`` and ``error_code`` attributes;
+* **anything else** (a bug, a listing that crashes the scorer): the batch is retried one by one so one
+  listing cannot hold the others hostage; the failing one is nacked, and dead-lettered with its last
+  error (``poison_message``) on its last allowed delivery.
+
+Every message of a batch is settled (acked or nacked) exactly once by ``handle_batch``, whatever path
+it took.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
+from concurrent.futures import wait as wait_futures
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from lovemachine.errors import InvalidEventError
+from ddsketch import LogCollapsingLowestDenseDDSketch
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_delay,
+    wait_exponential,
+    wait_random_exponential,
+)
+
+from lovemachine.errors import BrokerUnavailableError, InvalidEventError, PermanentError, TransientError
 from lovemachine.listings import Listing, ModerationAction, parse_event
 from lovemachine.policy import Action, Decision
 from lovemachine.ports import Broker, DecisionStore, ReceivedMessage, RecordedDecision, Topology
 from lovemachine.services.scoring import Scorer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 PUBLISH_TIMEOUT = 30.0
+"""How long a publish may take before it counts as a (transient) broker failure."""
+STOP_GRACE_S = 1.0
+"""After ``stop_retrying()``, how long a publish already in flight may still take."""
+MAX_ATTRIBUTES = 100
+"""Pub/Sub's limits on a message's attributes: how many, and bytes per value."""
+MAX_ATTRIBUTE_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the handler waits out transient errors (``Settings.retry_*``)."""
+
+    initial_s: float = 0.5
+    """The first wait; each next one doubles, up to ``max_s``, with jitter (a wait is in [d/2, d])."""
+    max_s: float = 30.0
+    max_hold_s: float = 900.0
+    """How long a batch is held through transient errors before it is released (nacked)."""
+
+
+class LatencySummary:
+    """Publish -> ack latencies in constant memory: a DDSketch (1% relative accuracy, at most
+    ``bins`` buckets) plus count and max. Mergeable, so per-batch summaries add up to totals."""
+
+    __slots__ = ("_sketch", "max_s")
+
+    def __init__(self, *, relative_accuracy: float = 0.01, bins: int = 2048) -> None:
+        self._sketch = LogCollapsingLowestDenseDDSketch(relative_accuracy=relative_accuracy, bin_limit=bins)
+        self.max_s: float | None = None
+
+    def add(self, seconds: float) -> None:
+        self._sketch.add(seconds)
+        self.max_s = seconds if self.max_s is None else max(self.max_s, seconds)
+
+    def merge(self, other: LatencySummary) -> None:
+        if other.count:
+            self._sketch.merge(other._sketch)
+            self.max_s = other.max_s if self.max_s is None else max(self.max_s, other.max_s or 0.0)
+
+    @property
+    def count(self) -> int:
+        return int(self._sketch.count)
+
+    def quantile(self, q: float) -> float | None:
+        """The ``q`` quantile in seconds (within 1%), None when nothing was recorded."""
+        value = self._sketch.get_quantile_value(q) if self.count else None
+        return None if value is None else float(value)
+
+    def to_dict(self) -> dict[str, float | int | None]:
+        def ms(v: float | None) -> float | None:
+            return None if v is None else round(v * 1000, 1)
+
+        return {
+            "count": self.count,
+            "p50_ms": ms(self.quantile(0.5)),
+            "p99_ms": ms(self.quantile(0.99)),
+            "max_ms": ms(self.max_s),
+        }
+
+    def __repr__(self) -> str:
+        return f"LatencySummary({self.to_dict()})"
+
+
+_COUNTS = (
+    "acked",
+    "nacked",
+    "dead_lettered",
+    "decided",
+    "redelivered_already_decided",
+    "actions_published",
+    "transient_retries",
+)
 
 
 @dataclass
@@ -43,22 +148,25 @@ class BatchOutcome:
     decided: int = 0
     redelivered_already_decided: int = 0
     actions_published: int = 0
+    transient_retries: int = 0
+    """Waits on a transient error (database or broker down): each is one retry of a held batch."""
     actions: dict[str, int] = field(default_factory=dict)
-    latencies_s: list[float] = field(default_factory=list)
+    latency: LatencySummary = field(default_factory=LatencySummary)
+    """Publish -> ack latency of the acked messages (bounded memory, whatever the volume)."""
 
     def add(self, other: BatchOutcome) -> None:
-        for name in (
-            "acked",
-            "nacked",
-            "dead_lettered",
-            "decided",
-            "redelivered_already_decided",
-            "actions_published",
-        ):
+        for name in _COUNTS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for k, v in other.actions.items():
             self.actions[k] = self.actions.get(k, 0) + v
-        self.latencies_s.extend(other.latencies_s)
+        self.latency.merge(other.latency)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready counts and latency quantiles (for logs and ``Worker.stats``)."""
+        out: dict[str, Any] = {name: getattr(self, name) for name in _COUNTS}
+        out["actions"] = dict(self.actions)
+        out["latency"] = self.latency.to_dict()
+        return out
 
 
 def action_message(d: Decision) -> bytes:
@@ -74,6 +182,90 @@ def action_message(d: Decision) -> bytes:
     return msg.model_dump_json().encode()
 
 
+def classify(exc: BaseException) -> BaseException:
+    """The error as the core's tree sees it: the standard library's timeouts and connection errors are
+    transient; the core's own errors are what they say; anything else is returned unchanged (unknown)."""
+    if isinstance(exc, TransientError | PermanentError):
+        return exc
+    if isinstance(exc, TimeoutError | ConnectionError):  # TimeoutError covers concurrent.futures'
+        err = TransientError(f"{type(exc).__name__}: {exc}")
+        err.__cause__ = exc
+        return err
+    return exc
+
+
+def publish(broker: Broker, topic: str, data: bytes, **attributes: str) -> Future[str]:
+    """``broker.publish``, with an error raised at once (a closed client) returned as a failed future."""
+    try:
+        return broker.publish(topic, data, **attributes)
+    except Exception as exc:
+        failed: Future[str] = Future()
+        failed.set_exception(exc)
+        return failed
+
+
+def await_confirmations(
+    futures: dict[T, Future[str]], what: str, *, stop_deadline: Callable[[], float]
+) -> dict[T, BaseException]:
+    """Wait for the broker to confirm each publish: at most ``PUBLISH_TIMEOUT``, and no later than
+    ``stop_deadline()`` (``inf`` until a stop is requested). Returns the failed or unconfirmed ones."""
+    deadline = time.monotonic() + PUBLISH_TIMEOUT
+    pending = set(futures.values())
+    while pending:
+        remaining = min(deadline, stop_deadline()) - time.monotonic()
+        if remaining <= 0:
+            break
+        _done, pending = wait_futures(pending, timeout=min(remaining, 0.1))
+    failed: dict[T, BaseException] = {}
+    for key, f in futures.items():
+        if not f.done():
+            failed[key] = TimeoutError(f"{what}: no confirmation from the broker in time")
+        elif f.cancelled():
+            failed[key] = BrokerUnavailableError(f"{what}: publish cancelled")
+        elif (exc := f.exception()) is not None:
+            failed[key] = exc
+    return failed
+
+
+class PoisonMessageError(Exception):
+    code = "poison_message"
+
+
+class _Released(Exception):
+    """The held messages were let go (stop requested): ``handle_batch`` nacks whatever is unsettled."""
+
+
+class _Batch:
+    """The messages of one ``handle_batch`` call and whether each is settled (acked or nacked)."""
+
+    def __init__(self, messages: Sequence[ReceivedMessage]) -> None:
+        self.messages = list(messages)
+        self.out = BatchOutcome()
+        self._settled: set[int] = set()
+
+    def settled(self, m: ReceivedMessage) -> bool:
+        return id(m) in self._settled
+
+    def unsettled(self, among: Iterable[ReceivedMessage] | None = None) -> list[ReceivedMessage]:
+        return [m for m in (self.messages if among is None else among) if id(m) not in self._settled]
+
+    def ack(self, m: ReceivedMessage) -> bool:
+        if id(m) in self._settled:
+            return False
+        self._settled.add(id(m))
+        m.ack()
+        return True
+
+    def nack(self, m: ReceivedMessage) -> None:
+        if id(m) not in self._settled:
+            self._settled.add(id(m))
+            m.nack()
+            self.out.nacked += 1
+
+    def nack_(self, m: ReceivedMessage, _exc: BaseException) -> None:
+        self.nack(m)
+
+
 class ListingHandler:
     def __init__(
         self,
@@ -83,142 +275,306 @@ class ListingHandler:
         broker: Broker,
         topology: Topology,
         shadow: Callable[[Sequence[Listing]], object] | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._scorer = scorer
         self._store = store
         self._broker = broker
         self._t = topology
         self._shadow = shadow
+        self._retry = retry or RetryPolicy()
+        self._stopping = threading.Event()
+        self._stop_deadline = float("inf")
 
     # ------------------------------------------------------------------ public
+    def stop_retrying(self) -> None:
+        """Shutdown: end every wait within ``STOP_GRACE_S`` and release held messages (nacked, never
+        dead-lettered). Batches that succeed meanwhile still finish. Idempotent; call it first in
+        ``stop()``."""
+        if not self._stopping.is_set():
+            self._stop_deadline = time.monotonic() + STOP_GRACE_S
+            self._stopping.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
     def handle_batch(self, messages: Sequence[ReceivedMessage]) -> BatchOutcome:
-        out = BatchOutcome()
+        batch = _Batch(messages)
+        try:
+            self._handle(batch)
+        except _Released:
+            log.info("released %d held messages (nacked)", len(batch.unsettled()))
+        for m in batch.unsettled():  # whatever path was taken, every message is settled once
+            batch.nack(m)
+        return batch.out
+
+    # ------------------------------------------------------------------ steps
+    def _handle(self, batch: _Batch) -> None:
         valid: list[tuple[ReceivedMessage, Listing]] = []
         invalid: list[tuple[ReceivedMessage, Exception]] = []
-        for m in messages:
+        for m in batch.messages:
             try:
                 valid.append((m, parse_event(m.data).listing))
             except InvalidEventError as exc:
                 invalid.append((m, exc))
         if invalid:
-            self._dead_letter(invalid, out)
+            self._dead_letter(batch, invalid)
         if not valid:
-            return out
+            return
         try:
-            self._process(valid, out)
+            self._process(batch, valid)
+            return
+        except _Released:
+            raise
         except Exception as exc:
             if len(valid) == 1:
-                self._fail(valid[0][0], exc, out)
-            else:
-                # isolate the poison message: retry one by one, so one bad listing cannot block a batch
-                log.warning("batch of %d failed (%s); retrying one by one", len(valid), exc)
-                for item in valid:
-                    try:
-                        self._process([item], out)
-                    except Exception as exc1:
-                        self._fail(item[0], exc1, out)
-        return out
+                self._fail(batch, valid[0][0], exc)
+                return
+            # isolate the bad message: retry one by one, so one listing cannot block its batch
+            log.warning("batch of %d failed (%s); retrying one by one", len(valid), _describe_error(exc))
+        for item in valid:
+            try:
+                self._process(batch, [item])
+            except _Released:
+                raise
+            except Exception as exc1:
+                self._fail(batch, item[0], exc1)
 
-    # ------------------------------------------------------------------ steps
-    def _process(self, items: Sequence[tuple[ReceivedMessage, Listing]], out: BatchOutcome) -> None:
-        scorer = self._scorer()  # ONE snapshot: every listing here is scored by the same model version
+    def _process(self, batch: _Batch, items: Sequence[tuple[ReceivedMessage, Listing]]) -> None:
         unique: dict[tuple[str, int], Listing] = {}
         for _m, listing in items:
             unique.setdefault((listing.id, listing.version), listing)
         listings = list(unique.values())
-        decisions = scorer.score(listings)
-        recorded = self._store.record_decisions(list(zip(listings, decisions, strict=True)))
-        self._publish_actions(recorded, out)
+        scored: list[Decision] = []
+        published: set[tuple[str, int, str]] = set()
+
+        def attempt() -> tuple[list[RecordedDecision], int]:
+            if not scored:  # scored once: a retry only records and publishes again
+                # ONE snapshot: every listing here is scored by the same model version
+                scored.extend(self._scorer().score(listings))
+            now = datetime.now(UTC)  # the decision time is when it is recorded (late after an outage)
+            decisions = [replace(d, decided_at=now) for d in scored]
+            recorded = self._store.record_decisions(list(zip(listings, decisions, strict=True)))
+            return recorded, self._publish_actions(recorded, published)
+
+        held = [m for m, _ in items]
+        recorded, n_published = self._retrying(
+            attempt,
+            batch,
+            held,
+            f"batch of {len(items)} listings",
+            give_up=lambda m, exc: self._fail(batch, m, exc, held_s=self._retry.max_hold_s),
+        )
+        batch.out.actions_published += n_published
         now = datetime.now(UTC)
         for m, _listing in items:
-            m.ack()
-            out.acked += 1
-            pt = getattr(m, "publish_time", None)
-            if pt is not None:
-                out.latencies_s.append((now - pt).total_seconds())
+            if batch.ack(m):
+                batch.out.acked += 1
+                pt = getattr(m, "publish_time", None)
+                if pt is not None:
+                    batch.out.latency.add((now - pt).total_seconds())
         for r in recorded:
             if r.created:
-                out.decided += 1
+                batch.out.decided += 1
                 a = r.decision.action.value
-                out.actions[a] = out.actions.get(a, 0) + 1
+                batch.out.actions[a] = batch.out.actions.get(a, 0) + 1
             else:
-                out.redelivered_already_decided += 1
+                batch.out.redelivered_already_decided += 1
         if self._shadow is not None:
             try:
                 self._shadow(listings)
             except Exception:  # the shadow must never fail the champion's path
                 log.exception("could not hand %d listings to the shadow", len(listings))
 
-    def _publish_actions(self, recorded: Sequence[RecordedDecision], out: BatchOutcome) -> None:
+    def _publish_actions(
+        self, recorded: Sequence[RecordedDecision], published: set[tuple[str, int, str]]
+    ) -> int:
+        """Publish the pending actions, then set their outbox flag; ``published`` remembers what the
+        broker confirmed across retries, so a retry after a failed flag update does not publish twice."""
         pending = [
             r.decision
             for r in recorded
             if r.decision.action in (Action.HIDE, Action.REPORT) and not r.action_published
         ]
         if not pending:
-            return
-        futures = [
-            self._broker.publish(
+            return 0
+        keys = [(d.listing_id, d.listing_version, d.model_version) for d in pending]
+        futures = {
+            key: publish(
+                self._broker,
                 self._t.actions_topic,
                 action_message(d),
                 action=d.action.value,
                 listing_id=d.listing_id,
                 model_version=d.model_version,
             )
-            for d in pending
-        ]
-        for f in futures:
-            f.result(timeout=PUBLISH_TIMEOUT)
-        self._store.mark_actions_published(
-            [(d.listing_id, d.listing_version, d.model_version) for d in pending]
-        )
-        out.actions_published += len(pending)
+            for key, d in zip(keys, pending, strict=True)
+            if key not in published
+        }
+        failed = self._await(futures, "publish actions")
+        published.update(k for k in futures if k not in failed)
+        if failed:
+            key, exc = next(iter(failed.items()))
+            raise BrokerUnavailableError(
+                f"could not publish {len(failed)} of {len(futures)} actions (e.g. {key[0]}): {exc}"
+            ) from exc
+        self._store.mark_actions_published(keys)
+        return len(pending)
 
-    def _dead_letter(self, items: Sequence[tuple[ReceivedMessage, Exception]], out: BatchOutcome) -> None:
-        futures = []
-        for m, exc in items:
-            attrs: dict[str, Any] = dict(m.attributes or {})
-            attrs.update(
-                error=str(exc)[:1024],
-                error_code=getattr(exc, "code", type(exc).__name__),
-                source_subscription=self._t.listing_subscription,
-                source_message_id=str(m.message_id),
-                delivery_attempt=str(m.delivery_attempt or 1),
-            )
-            futures.append((m, self._broker.publish(self._t.dead_letter_topic, m.data, **attrs)))
-        for m, f in futures:
+    def _await(self, futures: dict[T, Future[str]], what: str) -> dict[T, BaseException]:
+        return await_confirmations(futures, what, stop_deadline=lambda: self._stop_deadline)
+
+    def _retrying(
+        self,
+        step: Callable[[], T],
+        batch: _Batch,
+        held: Sequence[ReceivedMessage],
+        what: str,
+        give_up: Callable[[ReceivedMessage, TransientError], None],
+    ) -> T:
+        """Run ``step``, waiting out transient errors (see the module docstring); re-raise any other.
+
+        While it waits, the messages in ``held`` stay leased (the broker client extends leases). On
+        ``stop_retrying()`` it raises ``_Released`` (the caller nacks); after ``max_hold_s`` it passes
+        each unsettled one to ``give_up`` and raises ``_Released``."""
+        policy = self._retry
+
+        def attempt() -> T:
             try:
-                f.result(timeout=PUBLISH_TIMEOUT)
-            except Exception:
-                log.exception("could not dead-letter message %s; nacking it", m.message_id)
-                m.nack()
-                out.nacked += 1
-                continue
-            log.warning("dead-lettered message %s", m.message_id)
-            m.ack()
-            out.dead_lettered += 1
+                return step()
+            except Exception as exc:
+                err = classify(exc)
+                if err is exc:
+                    raise
+                raise err from exc
 
-    def _fail(self, m: ReceivedMessage, exc: Exception, out: BatchOutcome) -> None:
-        attempt = m.delivery_attempt or 1
-        log.warning("message %s failed on delivery %d: %s", m.message_id, attempt, exc)
-        # dead_letter_policy counts deliveries; on the last one we dead-letter it ourselves so the
-        # error travels with it. Before that, nack: the broker redelivers.
+        def before_sleep(state: RetryCallState) -> None:
+            batch.out.transient_retries += 1
+            exc = state.outcome.exception() if state.outcome is not None else None
+            log.warning(
+                "%s: transient error on attempt %d (%s); retrying in %.1f s, held %.0f s so far",
+                what,
+                state.attempt_number,
+                _describe_error(exc),
+                state.upcoming_sleep,
+                state.seconds_since_start or 0.0,
+            )
+
+        def sleep(seconds: float) -> None:
+            if self._stopping.wait(seconds):
+                raise _Released
+
+        if self._stopping.is_set():  # shutting down: one try, no waiting
+            try:
+                return attempt()
+            except TransientError as exc:
+                log.warning("%s: %s; not retrying, stop requested", what, _describe_error(exc))
+                raise _Released from exc
+        half_initial, half_max = policy.initial_s / 2, policy.max_s / 2
+        retrying = Retrying(
+            retry=retry_if_exception_type(TransientError),
+            # "equal jitter": d/2 + uniform(0, d/2), d = initial * 2^n capped at max_s
+            wait=wait_exponential(multiplier=half_initial, max=half_max)
+            + wait_random_exponential(multiplier=half_initial, max=half_max),
+            stop=stop_after_delay(policy.max_hold_s),
+            sleep=sleep,
+            before_sleep=before_sleep,
+            reraise=True,
+        )
         try:
-            last_allowed = self._t.max_delivery_attempts
-        except AttributeError:
-            last_allowed = 5
-        if attempt >= last_allowed:
-            self._dead_letter(
-                [(m, PoisonMessageError(f"failed {attempt} deliveries; last error: {exc!r}"))], out
+            return retrying(attempt)
+        except TransientError as exc:
+            log.error("%s: still failing after %.0f s (%s); releasing it", what, policy.max_hold_s, exc)
+            for m in batch.unsettled(held):
+                give_up(m, exc)
+            raise _Released from exc
+
+    def _dead_letter(self, batch: _Batch, items: Sequence[tuple[ReceivedMessage, BaseException]]) -> None:
+        """Publish each message to the dead-letter topic with its error; ack each one once the broker
+        confirmed it. A broker outage is waited out like any transient error."""
+        pending = {id(m): (m, self._dead_letter_attributes(m, exc)) for m, exc in items}
+
+        def attempt() -> None:
+            futures = {
+                key: publish(self._broker, self._t.dead_letter_topic, m.data, **attrs)
+                for key, (m, attrs) in pending.items()
+            }
+            failed = self._await(futures, "dead-letter")
+            for key in futures:
+                if key in failed:
+                    continue
+                m, attrs = pending.pop(key)
+                log.warning("dead-lettered message %s (%s)", m.message_id, attrs["error_code"])
+                if batch.ack(m):
+                    batch.out.dead_lettered += 1
+            if failed:
+                exc = next(iter(failed.values()))
+                raise BrokerUnavailableError(
+                    f"could not dead-letter {len(failed)} messages: {_describe_error(exc)}"
+                ) from exc
+
+        held = [m for m, _ in items]
+        try:
+            # past the hold limit a message is nacked: Pub/Sub redelivers it and we try again
+            self._retrying(attempt, batch, held, f"dead-lettering {len(items)} messages", give_up=batch.nack_)
+        except _Released:
+            if not self._stopping.is_set():  # held too long and nacked; the rest of the batch goes on
+                return
+            raise
+
+    def _dead_letter_attributes(self, m: ReceivedMessage, exc: BaseException) -> dict[str, str]:
+        ours = {
+            "error": _truncate_utf8(str(exc) or type(exc).__name__, MAX_ATTRIBUTE_BYTES),
+            "error_code": str(getattr(exc, "code", type(exc).__name__)),
+            "source_subscription": self._t.listing_subscription,
+            "source_message_id": str(m.message_id),
+            "delivery_attempt": str(m.delivery_attempt or 1),
+        }
+        theirs = {k: v for k, v in dict(m.attributes or {}).items() if k not in ours}
+        keep = sorted(theirs)[: MAX_ATTRIBUTES - len(ours)]  # Pub/Sub allows 100 attributes
+        return {**{k: theirs[k] for k in keep}, **ours}
+
+    def _fail(
+        self, batch: _Batch, m: ReceivedMessage, exc: BaseException, held_s: float | None = None
+    ) -> None:
+        """One message failed for good on this delivery: dead-letter a permanent error at once;
+        otherwise nack it, and dead-letter it with its error on its last allowed delivery (the
+        subscription's dead-letter policy would move it without the error)."""
+        if batch.settled(m):
+            return
+        if isinstance(exc, PermanentError):
+            log.warning("message %s refused: %s", m.message_id, _describe_error(exc))
+            self._dead_letter(batch, [(m, exc)])
+            return
+        attempt = m.delivery_attempt or 1
+        last_allowed = getattr(self._t, "max_delivery_attempts", 5)
+        log.warning("message %s failed on delivery %d: %s", m.message_id, attempt, _describe_error(exc))
+        if attempt < last_allowed:
+            batch.nack(m)
+            return
+        if isinstance(exc, TransientError):
+            final: BaseException = type(exc)(
+                f"still failing after {held_s or 0:.0f} s on delivery {attempt}, the last allowed: {exc}"
             )
         else:
-            m.nack()
-            out.nacked += 1
+            final = PoisonMessageError(f"failed {attempt} deliveries; last error: {exc!r}")
+        self._dead_letter(batch, [(m, final)])
 
 
-class PoisonMessageError(Exception):
-    code = "poison_message"
+def _describe_error(exc: BaseException | None) -> str:
+    if exc is None:
+        return "unknown error"
+    code = getattr(exc, "code", None)
+    return f"{code or type(exc).__name__}: {exc}"
+
+
+def _truncate_utf8(text: str, limit: int) -> str:
+    raw = text.encode("utf-8")
+    if len(raw) <= limit:
+        return text
+    return raw[: limit - 3].decode("utf-8", "ignore") + "..."
 
 
 def describe(outcome: BatchOutcome) -> str:
-    return json.dumps({k: v for k, v in outcome.__dict__.items() if k != "latencies_s"})
+    return json.dumps(outcome.as_dict())

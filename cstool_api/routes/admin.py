@@ -2,29 +2,47 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 
 from cstool_api.deps import Admin, StateDep
 from cstool_api.errors import ApiError
-from cstool_api.routes.params import Cursor, Limit
+from cstool_api.responses import (
+    AliasOut,
+    ModelPage,
+    StaffOut,
+    StaffPage,
+    TokenCreated,
+    TokenOut,
+    TokenPage,
+    errors,
+)
+from cstool_api.routes.params import Cursor, Id, Limit
 from cstool_api.schemas import AliasIn, StaffIn, StaffPatch, TokenIn, page_out, staff_out, token_out, ts
 from cstool_api.security import new_api_token, sha256_hex
 from lovemachine.review import NotFoundError
 from lovemachine.review.cursor import decode_cursor, encode_cursor
 
 router = APIRouter(tags=["admin"])
+# checked in set_alias (422); the enum tells the OpenAPI document
+AliasName = Annotated[str, Path(json_schema_extra={"enum": ["champion", "challenger"]})]
 
 
 # --------------------------------------------------------------------------- staff
-@router.get("/staff", summary="Staff accounts, by username")
+@router.get("/staff", summary="Staff accounts, by username", response_model=StaffPage)
 def list_staff(principal: Admin, state: StateDep, limit: Limit = 50, cursor: Cursor = None) -> dict[str, Any]:
     page = state.store.list_staff(limit=limit, cursor=cursor)
     return page_out([staff_out(m) for m in page.items], page.next_cursor)
 
 
-@router.post("/staff", status_code=201, summary="Add a staff member; audited")
+@router.post(
+    "/staff",
+    status_code=201,
+    summary="Add a staff member; audited",
+    response_model=StaffOut,
+    responses=errors(409, e409="The username is taken (exists)"),
+)
 def create_staff(body: StaffIn, principal: Admin, state: StateDep) -> dict[str, Any]:
     member = state.store.create_staff(
         username=body.username,
@@ -35,7 +53,12 @@ def create_staff(body: StaffIn, principal: Admin, state: StateDep) -> dict[str, 
     return staff_out(member)
 
 
-@router.patch("/staff/{username}", summary="Change role, active flag or password; audited")
+@router.patch(
+    "/staff/{username}",
+    summary="Change role, active flag or password; audited",
+    response_model=StaffOut,
+    responses=errors(404, 409, e409="You cannot deactivate or demote yourself (self)"),
+)
 def update_staff(username: str, body: StaffPatch, principal: Admin, state: StateDep) -> dict[str, Any]:
     if username == principal.name and (body.active is False or (body.role not in (None, "admin"))):
         raise ApiError(409, "self", "you cannot deactivate or demote yourself; ask another admin")
@@ -50,7 +73,7 @@ def update_staff(username: str, body: StaffPatch, principal: Admin, state: State
 
 
 # --------------------------------------------------------------------------- tokens
-@router.get("/tokens", summary="API tokens (never the secret itself)")
+@router.get("/tokens", summary="API tokens (never the secret itself)", response_model=TokenPage)
 def list_tokens(
     principal: Admin, state: StateDep, limit: Limit = 50, cursor: Cursor = None
 ) -> dict[str, Any]:
@@ -58,7 +81,12 @@ def list_tokens(
     return page_out([token_out(t) for t in page.items], page.next_cursor)
 
 
-@router.post("/tokens", status_code=201, summary="Create a scoped API token; the secret is shown only now")
+@router.post(
+    "/tokens",
+    status_code=201,
+    summary="Create a scoped API token; the secret is shown only now",
+    response_model=TokenCreated,
+)
 def create_token(body: TokenIn, principal: Admin, state: StateDep) -> dict[str, Any]:
     secret = new_api_token()
     token = state.store.create_api_token(
@@ -71,13 +99,20 @@ def create_token(body: TokenIn, principal: Admin, state: StateDep) -> dict[str, 
     return {**token_out(token), "token": secret}
 
 
-@router.delete("/tokens/{token_id}", summary="Revoke a token (at once; idempotent)")
-def revoke_token(token_id: int, principal: Admin, state: StateDep) -> dict[str, Any]:
+@router.delete(
+    "/tokens/{token_id}",
+    summary="Revoke a token (at once; idempotent)",
+    response_model=TokenOut,
+    responses=errors(404),
+)
+def revoke_token(token_id: Id, principal: Admin, state: StateDep) -> dict[str, Any]:
     return token_out(state.store.revoke_api_token(token_id, actor=principal.name))
 
 
 # --------------------------------------------------------------------------- models
-@router.get("/models", summary="Registered model versions with their aliases, newest first")
+@router.get(
+    "/models", summary="Registered model versions with their aliases, newest first", response_model=ModelPage
+)
 def list_models(
     principal: Admin, state: StateDep, limit: Limit = 50, cursor: Cursor = None
 ) -> dict[str, Any]:
@@ -104,8 +139,13 @@ def list_models(
     return page_out(items, encode_cursor([start + limit]) if more else None)
 
 
-@router.put("/models/aliases/{alias}", summary="Point an alias (e.g. champion) at a version; audited")
-def set_alias(alias: str, body: AliasIn, principal: Admin, state: StateDep) -> dict[str, Any]:
+@router.put(
+    "/models/aliases/{alias}",
+    summary="Point an alias (e.g. champion) at a version; audited",
+    response_model=AliasOut,
+    responses=errors(404, e404="No such model version"),
+)
+def set_alias(alias: AliasName, body: AliasIn, principal: Admin, state: StateDep) -> dict[str, Any]:
     if alias not in ("champion", "challenger"):
         raise ApiError(422, "validation", "alias must be 'champion' or 'challenger'")
     try:

@@ -3,19 +3,21 @@ admins), and promote / rollback (admins only), through the same gates as ``lovem
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import Field
 
 from cstool_api.deps import Admin, Lead, StateDep
 from cstool_api.errors import ApiError
+from cstool_api.responses import ComparisonOut, DeployStatusOut, PromotionOut, RollbackOut, errors
 from cstool_api.schemas import _Body, ts
 from lovemachine.errors import AliasConflictError, ArtifactIntegrityError, PromotionBlockedError
 from lovemachine.ports import ModelVersionRecord
 from lovemachine.services import deploy
 
 router = APIRouter(tags=["models"])
+HistoryLimit = Annotated[int, Query(ge=1, le=500, description="alias moves to list, newest first")]
 
 
 class PromoteIn(_Body):
@@ -38,8 +40,12 @@ def _version(record: ModelVersionRecord | None) -> dict[str, Any] | None:
     }
 
 
-@router.get("/models/deploy", summary="Where champion and challenger point, and their moves (newest first)")
-def deploy_status(principal: Lead, state: StateDep, limit: int = 50) -> dict[str, Any]:
+@router.get(
+    "/models/deploy",
+    summary="Where champion and challenger point, and their moves (newest first)",
+    response_model=DeployStatusOut,
+)
+def deploy_status(principal: Lead, state: StateDep, limit: HistoryLimit = 50) -> dict[str, Any]:
     st = deploy.status(state.store)
     settings = state.settings
     return {
@@ -55,7 +61,10 @@ def deploy_status(principal: Lead, state: StateDep, limit: int = 50) -> dict[str
 
 
 @router.get(
-    "/models/compare", summary="The challenger's shadow decisions against the champion's, per category"
+    "/models/compare",
+    summary="The challenger's shadow decisions against the champion's, per category",
+    response_model=ComparisonOut,
+    responses=errors(404, e404="No champion or no challenger"),
 )
 def compare(principal: Lead, state: StateDep) -> dict[str, Any]:
     try:
@@ -65,7 +74,12 @@ def compare(principal: Lead, state: StateDep) -> dict[str, Any]:
     return comparison.to_dict()
 
 
-@router.post("/models/promote", summary="Make the challenger the champion if its gates pass; audited")
+@router.post(
+    "/models/promote",
+    summary="Make the challenger the champion if its gates pass; audited",
+    response_model=PromotionOut,
+    responses=errors(409, e409="A gate failed (details.failed), or the aliases moved meanwhile"),
+)
 def promote(body: PromoteIn, principal: Admin, state: StateDep) -> dict[str, Any]:
     if body.force and not body.reason:
         raise ApiError(422, "validation", "a forced promotion needs a reason")
@@ -87,7 +101,12 @@ def promote(body: PromoteIn, principal: Admin, state: StateDep) -> dict[str, Any
     }
 
 
-@router.post("/models/rollback", summary="Move the champion back to the version it replaced; audited")
+@router.post(
+    "/models/rollback",
+    summary="Move the champion back to the version it replaced; audited",
+    response_model=RollbackOut,
+    responses=errors(409, e409="Nothing to roll back to, or the artifact fails its integrity check"),
+)
 def rollback(body: RollbackIn, principal: Admin, state: StateDep) -> dict[str, Any]:
     try:
         change = deploy.rollback(state.store, actor=principal.actor, reason=body.reason)

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from cstool_api.deps import Principal, StateDep, allow
 from cstool_api.errors import error_response
+from cstool_api.responses import AuditPage, HealthOut, ReportAccepted, errors
 from cstool_api.routes.params import Cursor, Limit
 from cstool_api.schemas import ReportIn, audit_out, page_out
 
@@ -20,7 +21,11 @@ Reporter = Annotated[Principal, Depends(allow("agent", scope="reports:write"))]
 Filter = Annotated[str | None, Query(max_length=128)]
 
 
-@router.get("/audit", summary="Who did what, when, to which listing, rule, staff member, token or model")
+@router.get(
+    "/audit",
+    summary="Who did what, when, to which listing, rule, staff member, token or model",
+    response_model=AuditPage,
+)
 def list_audit(
     principal: AuditReader,
     state: StateDep,
@@ -41,7 +46,8 @@ def list_audit(
     "/reports",
     status_code=202,
     summary="A customer's report of a listing, forwarded by the marketplace",
-    responses={404: {"description": "the listing was never seen (code listing_not_found): retry later"}},
+    response_model=ReportAccepted,
+    responses=errors(404, e404="The listing was never seen (code listing_not_found): retry later"),
 )
 def report_listing(body: ReportIn, principal: Reporter, state: StateDep) -> dict[str, Any]:
     outcome = state.store.add_user_report(
@@ -55,7 +61,12 @@ def report_listing(body: ReportIn, principal: Reporter, state: StateDep) -> dict
     }
 
 
-@health_router.get("/healthz", summary="Liveness and database check")
+@health_router.get(
+    "/healthz",
+    summary="Liveness and database check",
+    response_model=HealthOut,
+    responses=errors(503, e503="The database is unreachable (unavailable)"),
+)
 def healthz(state: StateDep) -> Any:
     try:
         state.store.ping()

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Path, Response
 from fastapi.responses import JSONResponse
 
 from cstool_api.deps import Agent, Principal, StateDep, allow
 from cstool_api.errors import ApiError
-from cstool_api.routes.params import Cursor, Limit
+from cstool_api.responses import ItemDetail, ItemPage, ItemSummary, LabelResult, QueuePage, errors
+from cstool_api.routes.params import Cursor, Id, Limit
 from cstool_api.schemas import (
     LabelIn,
     decision_out,
@@ -37,6 +38,9 @@ router = APIRouter(tags=["review"])
 
 QueueReader = Annotated[Principal, Depends(allow("agent", scope="queues:read"))]
 ItemReader = Annotated[Principal, Depends(allow("agent", scope="items:read"))]
+QueueName = Annotated[
+    str, Path(description="a category, or user_reports", examples=["counterfeit", "user_reports"])
+]
 
 
 def _check_queue(queue: str, state: AppState) -> None:
@@ -72,7 +76,7 @@ def item_detail(state: AppState, item: ReviewItem) -> dict[str, Any]:
     }
 
 
-@router.get("/queues", summary="Every queue with its open and claimed counts")
+@router.get("/queues", summary="Every queue with its open and claimed counts", response_model=QueuePage)
 def list_queues(principal: QueueReader, state: StateDep) -> dict[str, Any]:
     summaries = {s.queue: s for s in state.store.queue_summaries()}
     names = list(QUEUES) + sorted(set(summaries) - set(QUEUES))
@@ -90,9 +94,14 @@ def list_queues(principal: QueueReader, state: StateDep) -> dict[str, Any]:
     return {"items": items, "next_cursor": None}
 
 
-@router.get("/queues/{queue}/items", summary="Items of a queue not yet labelled, highest priority first")
+@router.get(
+    "/queues/{queue}/items",
+    summary="Items of a queue not yet labelled, highest priority first",
+    response_model=ItemPage,
+    responses=errors(404, e404="No such queue"),
+)
 def list_queue_items(
-    queue: str, principal: QueueReader, state: StateDep, limit: Limit = 50, cursor: Cursor = None
+    queue: QueueName, principal: QueueReader, state: StateDep, limit: Limit = 50, cursor: Cursor = None
 ) -> dict[str, Any]:
     _check_queue(queue, state)
     page = state.store.list_queue_items(queue, limit=limit, cursor=cursor)
@@ -102,9 +111,10 @@ def list_queue_items(
 @router.post(
     "/queues/{queue}/next",
     summary="Claim the top item free to take and return its detail (204 when the queue is empty)",
-    responses={204: {"description": "nothing to review in this queue"}},
+    response_model=ItemDetail,
+    responses={204: {"description": "nothing to review in this queue"}, **errors(404, e404="No such queue")},
 )
-def claim_next(queue: str, principal: Agent, state: StateDep) -> Any:
+def claim_next(queue: QueueName, principal: Agent, state: StateDep) -> Any:
     _check_queue(queue, state)
     item = state.store.claim_next(queue, username=principal.name, ttl=state.claim_ttl)
     if item is None:
@@ -112,8 +122,13 @@ def claim_next(queue: str, principal: Agent, state: StateDep) -> Any:
     return item_detail(state, item)
 
 
-@router.get("/items/{item_id}", summary="Everything a reviewer needs about one item")
-def get_item(item_id: int, principal: ItemReader, state: StateDep) -> dict[str, Any]:
+@router.get(
+    "/items/{item_id}",
+    summary="Everything a reviewer needs about one item",
+    response_model=ItemDetail,
+    responses=errors(404),
+)
+def get_item(item_id: Id, principal: ItemReader, state: StateDep) -> dict[str, Any]:
     item = state.store.get_review_item(item_id)
     if item is None:
         raise NotFoundError(f"no review item #{item_id}")
@@ -121,15 +136,23 @@ def get_item(item_id: int, principal: ItemReader, state: StateDep) -> dict[str, 
 
 
 @router.post(
-    "/items/{item_id}/claim", summary="Claim an item (or extend your claim); 409 if someone else holds it"
+    "/items/{item_id}/claim",
+    summary="Claim an item (or extend your claim); 409 if someone else holds it",
+    response_model=ItemDetail,
+    responses=errors(404, 409, e409="Claimed by someone else (claimed) or already labelled (done)"),
 )
-def claim_item(item_id: int, principal: Agent, state: StateDep) -> dict[str, Any]:
+def claim_item(item_id: Id, principal: Agent, state: StateDep) -> dict[str, Any]:
     item = state.store.claim_item(item_id, username=principal.name, ttl=state.claim_ttl)
     return item_detail(state, item)
 
 
-@router.delete("/items/{item_id}/claim", summary="Release your claim")
-def release_item(item_id: int, principal: Agent, state: StateDep) -> dict[str, Any]:
+@router.delete(
+    "/items/{item_id}/claim",
+    summary="Release your claim",
+    response_model=ItemSummary,
+    responses=errors(404, 409, e409="You do not hold the claim (not_claimed) or it is labelled (done)"),
+)
+def release_item(item_id: Id, principal: Agent, state: StateDep) -> dict[str, Any]:
     return item_summary(state.store.release_claim(item_id, username=principal.name))
 
 
@@ -137,10 +160,19 @@ def release_item(item_id: int, principal: Agent, state: StateDep) -> dict[str, A
     "/items/{item_id}/label",
     status_code=201,
     summary="Label an item you hold; a violation hides the listing, no_violation restores an auto-hidden one",
-    responses={200: {"description": "a repeat with the same Idempotency-Key: the first response"}},
+    response_model=LabelResult,
+    responses={
+        200: {
+            "description": "a repeat with the same Idempotency-Key: the first response",
+            "model": LabelResult,
+        },
+        **errors(
+            404, 409, e409="Not your claim, already labelled, or the Idempotency-Key was used otherwise"
+        ),
+    },
 )
 def label_item(
-    item_id: int,
+    item_id: Id,
     body: LabelIn,
     principal: Agent,
     state: StateDep,

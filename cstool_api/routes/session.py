@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,9 +10,11 @@ from fastapi import APIRouter, Request, Response
 
 from cstool_api.deps import CSRF_COOKIE, SESSION_COOKIE, Agent, StateDep
 from cstool_api.errors import ApiError
+from cstool_api.responses import MeOut, SessionOut, errors
 from cstool_api.schemas import SessionIn
-from cstool_api.security import new_csrf_token, new_session_token, sha256_hex
+from cstool_api.security import PasswordsBusy, new_csrf_token, new_session_token, sha256_hex
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["session"])
 BAD_CREDENTIALS = "wrong username or password"
 
@@ -33,11 +36,22 @@ def _set_cookies(response: Response, state: StateDep, session_token: str, csrf_t
     )
 
 
-@router.post("/session", summary="Sign in (sets the lm_session and lm_csrf cookies)")
+@router.post(
+    "/session",
+    summary="Sign in (sets the lm_session and lm_csrf cookies)",
+    response_model=SessionOut,
+    responses=errors(
+        401,
+        429,
+        503,
+        e401="Wrong username or password (or the member is inactive)",
+        e503="Too many sign-ins at once (password checks are bounded): retry after Retry-After",
+    ),
+)
 def sign_in(body: SessionIn, request: Request, response: Response, state: StateDep) -> dict[str, Any]:
+    # the peer, or the client a trusted proxy forwarded (Settings.trusted_proxies; see middleware.py)
     client = request.client.host if request.client else "-"
-    key = f"{body.username.lower()}|{client}"
-    wait = state.throttle.retry_after(key)
+    wait = state.throttle.retry_after(body.username, client)
     if wait is not None:
         raise ApiError(
             429,
@@ -47,14 +61,19 @@ def sign_in(body: SessionIn, request: Request, response: Response, state: StateD
             headers={"Retry-After": str(int(wait))},
         )
     found = state.store.staff_credentials(body.username)
+    # bounded: PasswordsBusy (503, Retry-After) when too many checks run and wait; unknown users
+    # cost one check against a dummy hash, under the same bound
     ok = state.passwords.verify(found[1] if found else None, body.password)
     if not ok or found is None or not found[0].active:
-        state.throttle.failed(key)
+        state.throttle.failed(body.username, client)
         raise ApiError(401, "unauthenticated", BAD_CREDENTIALS)
     member, stored_hash = found
-    state.throttle.succeeded(key)
+    state.throttle.succeeded(body.username, client)
     if state.passwords.needs_rehash(stored_hash):
-        state.store.set_password_hash(member.username, state.passwords.hash(body.password))
+        try:
+            state.store.set_password_hash(member.username, state.passwords.hash(body.password))
+        except PasswordsBusy:  # the next sign-in rehashes; this one need not fail for it
+            log.info("password checks busy: rehashing %s's password next time", member.username)
     session_token, csrf_token = new_session_token(), new_csrf_token()
     state.store.create_session(
         session_sha256=sha256_hex(session_token),
@@ -85,6 +104,10 @@ def sign_out(principal: Agent, state: StateDep) -> Response:
     return response
 
 
-@router.get("/me", summary="Who is signed in, and the CSRF token to send on mutating requests")
+@router.get(
+    "/me",
+    summary="Who is signed in, and the CSRF token to send on mutating requests",
+    response_model=MeOut,
+)
 def me(principal: Agent) -> dict[str, Any]:
     return {"username": principal.name, "role": principal.role, "csrf_token": principal.csrf_token}

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Query
 
 from cstool_api.deps import Lead, StateDep
 from cstool_api.errors import ApiError
-from cstool_api.routes.params import Cursor, Limit
+from cstool_api.responses import TrainingRunOut, TrainingRunPage, errors
+from cstool_api.routes.params import Cursor, Id, Limit
 from cstool_api.schemas import page_out, ts
 from lovemachine.retraining import TrainingRun
 
@@ -44,7 +45,7 @@ def run_out(run: TrainingRun) -> dict[str, Any]:
     }
 
 
-@router.get("/training-runs", summary="Retraining runs, newest first")
+@router.get("/training-runs", summary="Retraining runs, newest first", response_model=TrainingRunPage)
 def list_training_runs(
     principal: Lead, state: StateDep, limit: Limit = 50, cursor: Cursor = None, status: Status = None
 ) -> dict[str, Any]:
@@ -52,8 +53,13 @@ def list_training_runs(
     return page_out([run_out(r) for r in page.items], page.next_cursor)
 
 
-@router.get("/training-runs/{run_id}", summary="One retraining run")
-def get_training_run(run_id: int, principal: Lead, state: StateDep) -> dict[str, Any]:
+@router.get(
+    "/training-runs/{run_id}",
+    summary="One retraining run",
+    response_model=TrainingRunOut,
+    responses=errors(404),
+)
+def get_training_run(run_id: Id, principal: Lead, state: StateDep) -> dict[str, Any]:
     run = state.store.get_training_run(run_id)
     if run is None:
         raise ApiError(404, "not_found", f"no training run #{run_id}")

@@ -3,7 +3,7 @@
 // reports and the seller's earlier violations.
 
 import { h, fmtPrice, fmtAgo, fmtDuration, safeImageUrl } from './dom.js';
-import { serverNow } from './api.js';
+import { API, request, serverNow } from './api.js';
 import { CATEGORIES } from './vocab.js';
 
 export const ADULT_BLUR_SCORE = 0.5;
@@ -19,12 +19,32 @@ function section(title, testid, ...children) {
     ...children);
 }
 
+// Listing images come through the tool (GET /items/{id}/images/{k}), never from the seller's host:
+// the seller must not learn when or from where the listing was reviewed. Adult-band images arrive
+// blurred by the server; clicking one asks for the clean image.
+export function imagePath(item, k, blur) {
+  return `${API}/items/${encodeURIComponent(item.id)}/images/${k}?blur=${blur ? 1 : 0}`;
+}
+
+function imageFailed(img, path, k) {
+  // the <img> cannot read the error: ask once more with fetch() for the reason, then say it
+  const placeholder = h('span', { class: 'image-error', 'data-testid': 'item-image-error', role: 'img', 'aria-label': `Image ${k + 1} not shown` }, `Image ${k + 1} not shown`);
+  img.replaceWith(placeholder);
+  request('GET', path.slice(API.length), undefined, { quiet401: true })
+    .then(() => { placeholder.textContent = `Image ${k + 1} not shown: could not be displayed`; })
+    .catch((err) => { placeholder.textContent = `Image ${k + 1} not shown: ${err.message || err}`; });
+}
+
 function images(item) {
-  const urls = (item.listing?.image_urls || []).map(safeImageUrl).filter(Boolean);
-  if (!urls.length) return h('p', { class: 'muted', 'data-testid': 'item-no-images' }, 'No images.');
+  const shown = (item.listing?.image_urls || [])
+    .map((url, k) => (safeImageUrl(url) ? k : null))
+    .filter((k) => k !== null);
+  if (!shown.length) return h('p', { class: 'muted', 'data-testid': 'item-no-images' }, 'No images.');
   const blur = isAdult(item);
-  return h('div', { class: 'images', 'data-testid': 'item-images' }, urls.map((url, i) => {
-    const img = h('img', { src: url, alt: `Listing image ${i + 1}`, loading: 'eager', referrerpolicy: 'no-referrer', 'data-testid': 'item-image' });
+  return h('div', { class: 'images', 'data-testid': 'item-images' }, shown.map((k, i) => {
+    const path = imagePath(item, k, blur);
+    const img = h('img', { src: path, alt: `Listing image ${i + 1}`, loading: 'eager', referrerpolicy: 'no-referrer', 'data-testid': 'item-image' });
+    img.addEventListener('error', () => imageFailed(img, img.getAttribute('src'), i), { once: true });
     if (!blur) return h('div', { class: 'image' }, img);
     const wrap = h('button', {
       type: 'button',
@@ -34,6 +54,8 @@ function images(item) {
       'aria-label': `Image ${i + 1} may be adult content and is blurred: click to show it`,
     }, img, h('span', { class: 'reveal-hint', 'aria-hidden': 'true' }, 'Adult? Click to show'));
     wrap.addEventListener('click', () => {
+      if (wrap.getAttribute('data-blurred') !== 'true') return;
+      img.setAttribute('src', imagePath(item, k, false));
       wrap.classList.remove('blurred');
       wrap.setAttribute('data-blurred', 'false');
       wrap.setAttribute('aria-label', `Image ${i + 1} (shown)`);

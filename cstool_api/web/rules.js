@@ -116,7 +116,14 @@ function newRuleForm(onSaved) {
       saveBtn.disabled = false;
       mount(result,
         h('p', {}, h('strong', { 'data-testid': 'rule-preview-hits' }, String(p.hits)),
-          ` of ${p.scanned} listings from the last ${PREVIEW_DAYS} days would match.`),
+          ` of ${p.scanned} listings from the last ${PREVIEW_DAYS} days would match`
+          + (typeof p.seconds === 'number' ? ` (scanned in ${p.seconds.toFixed(1)} s).` : '.')),
+        p.truncated
+          ? h('p', { class: 'muted', 'data-testid': 'rule-preview-truncated' },
+            p.stopped === 'time'
+              ? `Partial: the preview stops after ${p.max_seconds} s, so only the ${p.scanned} most recent listings were scanned.`
+              : `Partial: the preview scans at most the ${p.max_listings ?? p.scanned} most recent listings.`)
+          : null,
         (p.examples || []).length
           ? h('ul', { class: 'plain examples', 'data-testid': 'rule-preview-examples' }, p.examples.map((x) => h('li', {},
             h('span', { class: 'muted' }, `${x.listing_id} `), h('strong', {}, x.title || ''), x.snippet ? h('span', { class: 'snippet' }, ` … ${x.snippet} …`) : null)))

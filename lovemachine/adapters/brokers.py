@@ -28,7 +28,12 @@ def make_broker(settings: Settings) -> Broker:
     if settings.broker == "pubsub":
         from lovemachine.adapters.pubsub import PubSubBroker
 
-        return PubSubBroker(settings.gcp_project)
+        return PubSubBroker(
+            settings.gcp_project,
+            give_up_s=settings.pubsub_give_up_s,
+            reopen_backoff_max_s=settings.pubsub_reopen_backoff_max_s,
+            admin_timeout_s=settings.pubsub_admin_timeout_s,
+        )
     if settings.broker == "local":
         from lovemachine.adapters.local_broker import LocalBroker
 

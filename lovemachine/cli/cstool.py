@@ -45,8 +45,18 @@ def serve(
         bool | None,
         typer.Option(
             "--cookie-secure/--no-cookie-secure",
-            help="Secure cookies (HTTPS only). Default: on, except on a loopback host with "
-            "LOVEMACHINE_COOKIE_SECURE unset, where the page is plain http://127.0.0.1",
+            help="Secure cookies (sent over HTTPS only; browsers also keep them for http://localhost and "
+            "127.0.0.1). Default: on [env: LOVEMACHINE_COOKIE_SECURE]. Turn off only to serve plain "
+            "HTTP to another machine's browser, never in production",
+        ),
+    ] = None,
+    trusted_proxies: Annotated[
+        str | None,
+        typer.Option(
+            "--trusted-proxies",
+            help="IPs or CIDRs (comma-separated) of the reverse proxies whose X-Forwarded-For and "
+            "X-Forwarded-Proto are believed; default none: the peer is the client "
+            "[env: LOVEMACHINE_TRUSTED_PROXIES]",
         ),
     ] = None,
     migrate: Annotated[
@@ -61,9 +71,9 @@ def serve(
     from lovemachine.adapters.sql.migrate import upgrade
 
     setup_logging(verbose)
-    if cookie_secure is None and "LOVEMACHINE_COOKIE_SECURE" not in os.environ:
-        cookie_secure = not _is_loopback(host)
-    s = settings(database_url=database_url, broker=broker, cookie_secure=cookie_secure)
+    s = settings(
+        database_url=database_url, broker=broker, cookie_secure=cookie_secure, trusted_proxies=trusted_proxies
+    )
     if s.broker not in ("local", "pubsub"):
         fail("--broker must be 'local' or 'pubsub'")
     if migrate:
@@ -77,14 +87,27 @@ def serve(
             "inside it and reach no marketplace; use --broker pubsub to deliver them"
         )
     if not s.cookie_secure:
-        console.print("[yellow]note:[/] cookies are not marked Secure (plain HTTP); use HTTPS in production")
+        where = "" if _is_loopback(host) else f" and {host} is not loopback: sessions can be sniffed"
+        console.print(
+            f"[yellow]warning:[/] cookies are not marked Secure (--no-cookie-secure){where}; "
+            "serve over HTTPS (a TLS proxy) in production"
+        )
+    elif _is_loopback(host):
+        console.print(
+            "[yellow]note:[/] cookies are Secure: Chromium and Firefox keep them on http://127.0.0.1 and "
+            "localhost; a TLS proxy in front serves them as is. Other browsers: --no-cookie-secure"
+        )
+    if s.trusted_proxies:
+        console.print(f"client addresses from X-Forwarded-For of {', '.join(s.trusted_proxies)}")
     app = create_app(s)
     if app.state.lm.store.count_staff() == 0:
         console.print(
             "[yellow]no staff yet:[/] create the first admin with `lovemachine staff create --role admin`"
         )
     console.print(f"CS tool on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(app, host=host, port=port, log_level="debug" if verbose else "info")
+    # the app handles X-Forwarded-* itself, from Settings.trusted_proxies only; uvicorn's own handling
+    # would trust 127.0.0.1 (any local process) by default
+    uvicorn.run(app, host=host, port=port, log_level="debug" if verbose else "info", proxy_headers=False)
 
 
 @staff_app.command("create")

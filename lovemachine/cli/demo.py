@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import numpy as np
 from rich.table import Table
 
 from lovemachine.categories import CATEGORIES
@@ -72,6 +71,8 @@ def run_demo(
     # The marketplace's image CDN, played by a local server of synthetic photos (see synth/images.py).
     kinds: dict[str, str] = {}
     image_host = SyntheticImageHost(kinds).start()
+    # a local server is refused by the image fetcher unless named in its allow-list, as here
+    s = s.model_copy(update={"image_allowed_hosts": [image_host.base_url.removeprefix("http://")]})
     train_path, stream_path = home / "train.jsonl", home / "stream.jsonl"
     with progress_bar() as bar:
         t1 = bar.add_task("generating the training marketplace", total=train_n)
@@ -211,14 +212,14 @@ def run_demo(
         f"cascade: {deep_n:,} of {len(decided):,} listings ({deep_n / max(len(decided), 1):.1%}) reached the "
         f"deep tier; images scored for {img_n:,}"
     )
-    lat = np.array(totals.latencies_s) * 1000 if totals.latencies_s else np.zeros(1)
+    p50, p99 = ((totals.latency.quantile(q) or 0.0) * 1000 for q in (0.5, 0.99))
     console.print(
         f"actions: hide {actions['hide']:,} · report {actions['report']:,} · "
         f"allow {actions['allow']:,}   "
         f"dead-lettered: {totals.dead_lettered} malformed   "
         f"open review items: {store.count_review_items():,}\n"
         f"throughput: {len(rows) / elapsed:,.0f} listings/s   publish→decision latency p50 "
-        f"{np.percentile(lat, 50):.0f} ms, p99 {np.percentile(lat, 99):.0f} ms"
+        f"{p50:.0f} ms, p99 {p99:.0f} ms"
     )
     example = next((d for d in decided if d.action.value == "hide"), None)
     if example is not None:

@@ -209,7 +209,9 @@ def serve_demo_cstool(
     )
 
     app = create_app(s)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=5)
+    config = uvicorn.Config(  # proxy_headers=False: nobody's X-Forwarded-For is believed
+        app, log_level="warning", access_log=False, timeout_graceful_shutdown=5, proxy_headers=False
+    )
     server = uvicorn.Server(config)
     finished = threading.Event()
 

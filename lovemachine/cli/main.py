@@ -196,6 +196,10 @@ from lovemachine.cli.retrain import register as register_retrain  # noqa: E402
 
 register_retrain(app)
 
+from lovemachine.cli.images import register as register_images  # noqa: E402
+
+register_images(app)
+
 
 # --------------------------------------------------------------------------- score
 @app.command()
@@ -347,10 +351,17 @@ def worker(
     database_url: DbUrl = None,
     verbose: Verbose = False,
 ) -> None:
-    """Run a scoring worker on the listing subscription until SIGTERM (graceful: nothing is lost)."""
+    """Run a scoring worker on the listing subscription until SIGTERM (graceful: nothing is lost).
+
+    Stops within LOVEMACHINE_WORKER_GRACE_S (20 s). Exit status 0 after SIGTERM/SIGINT; 1 when it
+    could not start (Pub/Sub unreachable for LOVEMACHINE_PUBSUB_ADMIN_TIMEOUT_S, no model) or
+    stopped by itself (its streaming pulls failed for good, e.g. Pub/Sub down for
+    LOVEMACHINE_PUBSUB_GIVE_UP_S or the subscription gone), so that a supervisor restarts it.
+    """
     from lovemachine.adapters.brokers import make_broker
+    from lovemachine.adapters.pubsub import PubSubBroker
     from lovemachine.errors import LovemachineError
-    from workers.bootstrap import build_worker, run_until_signalled
+    from workers.bootstrap import WorkerFailedError, build_worker, run_until_signalled
 
     setup_logging(verbose)
     s = settings(broker=broker or "pubsub", gcp_project=project, database_url=database_url)
@@ -364,8 +375,13 @@ def worker(
     console.print(
         f"worker: model {w.provider.get().version}, subscription {s.listing_subscription}; Ctrl-C to stop"
     )
-    totals = run_until_signalled(w)
-    b.close()
+    # the broker closes within the same grace period; exit 0 after SIGTERM/SIGINT, 1 when the worker
+    # stopped by itself (its streams failed for good: Pub/Sub down past pubsub_give_up_s, NotFound...)
+    close = (lambda t: b.close(timeout=t)) if isinstance(b, PubSubBroker) else (lambda _t: b.close())
+    try:
+        totals = run_until_signalled(w, grace_s=s.worker_grace_s, close=close)
+    except WorkerFailedError as exc:
+        fail(f"worker stopped by itself: {exc} ({exc.totals.acked} acked); exiting non-zero to be restarted")
     console.print(
         f"worker stopped: {totals.acked} acked, {totals.nacked} nacked, {totals.dead_lettered} dead-lettered"
     )

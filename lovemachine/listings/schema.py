@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from lovemachine.categories import CATEGORIES
 from lovemachine.errors import InvalidEventError
@@ -20,6 +20,22 @@ from lovemachine.errors import InvalidEventError
 EVENT_TYPES = ("listing.created", "listing.updated")
 _M = TypeVar("_M", bound=BaseModel)
 MAX_TEXT = 20_000
+MAX_EVENT_BYTES = 1024 * 1024
+"""A serialized event larger than this is invalid, refused before it is parsed (Pub/Sub allows 10 MB;
+a listing within every field limit is far below it), so the cost of one message is bounded."""
+MAX_INT32 = 2**31 - 1
+"""Integers stored in ``INTEGER`` columns (the listing version) must fit them."""
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL cannot store NUL in text (nor ``\u0000`` in JSON): refuse it up front, as a bad event
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters (\\u0000)")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
+"""A string field of the contract: any text but NUL."""
 
 
 class _Contract(BaseModel):
@@ -41,18 +57,18 @@ class SellerSignals(_Contract):
 
 
 class Listing(_Contract):
-    id: str = Field(min_length=1, max_length=128)
-    version: int = Field(ge=0)
-    seller_id: str = Field(min_length=1, max_length=128)
-    title: str = Field(max_length=1_000)
-    description: str = Field(default="", max_length=MAX_TEXT)
+    id: Text = Field(min_length=1, max_length=128)
+    version: int = Field(ge=0, le=MAX_INT32)
+    seller_id: Text = Field(min_length=1, max_length=128)
+    title: Text = Field(max_length=1_000)
+    description: Text = Field(default="", max_length=MAX_TEXT)
     price: float = Field(ge=0, allow_inf_nan=False)
-    currency: str = Field(min_length=3, max_length=3)
-    category: str = Field(min_length=1, max_length=128)
-    brand: str | None = Field(default=None, max_length=256)
-    condition: str | None = Field(default=None, max_length=64)
-    image_urls: list[str] = Field(default_factory=list, max_length=50)
-    locale: str = Field(default="ja-JP", max_length=35)
+    currency: Text = Field(min_length=3, max_length=3)
+    category: Text = Field(min_length=1, max_length=128)
+    brand: Text | None = Field(default=None, max_length=256)
+    condition: Text | None = Field(default=None, max_length=64)
+    image_urls: list[Text] = Field(default_factory=list, max_length=50)
+    locale: Text = Field(default="ja-JP", max_length=35)
     seller: SellerSignals | None = None
 
     @field_validator("currency")
@@ -62,7 +78,7 @@ class Listing(_Contract):
 
 
 class ListingEvent(_Contract):
-    event_id: str = Field(min_length=1, max_length=256)
+    event_id: Text = Field(min_length=1, max_length=256)
     type: Literal["listing.created", "listing.updated"]
     occurred_at: datetime
     listing: Listing
@@ -77,7 +93,7 @@ class LabelledListing(ListingEvent):
     """
 
     labels: dict[str, int] = Field(default_factory=dict)
-    tags: list[str] = Field(default_factory=list)
+    tags: list[Text] = Field(default_factory=list)
 
     @field_validator("labels")
     @classmethod
@@ -126,6 +142,10 @@ def _parse(model: type[_M], data: bytes | str | dict[str, Any]) -> _M:
     try:
         if isinstance(data, dict):
             return model.model_validate(data)
+        # the size cap comes first: nothing below runs on more than MAX_EVENT_BYTES
+        size = len(data) if isinstance(data, bytes) else len(data.encode("utf-8", "surrogatepass"))
+        if size > MAX_EVENT_BYTES:
+            raise InvalidEventError(f"payload too large ({size:,} bytes, limit {MAX_EVENT_BYTES:,})")
         if isinstance(data, bytes):
             try:
                 data = data.decode("utf-8")
@@ -135,8 +155,14 @@ def _parse(model: type[_M], data: bytes | str | dict[str, Any]) -> _M:
             obj = json.loads(data)
         except json.JSONDecodeError as exc:
             raise InvalidEventError(f"payload is not JSON: {exc.msg} at char {exc.pos}") from None
+        except RecursionError:
+            raise InvalidEventError("payload is not JSON we accept: nested too deeply") from None
+        except ValueError as exc:  # e.g. an integer literal of more than 4,300 digits
+            raise InvalidEventError(f"payload is not JSON we accept: {str(exc)[:200]}") from None
         if not isinstance(obj, dict):
             raise InvalidEventError(f"payload must be a JSON object, got {type(obj).__name__}")
         return model.model_validate(obj)
     except ValidationError as exc:
         raise InvalidEventError(f"invalid listing event: {_describe(exc)}") from None
+    except RecursionError:  # a structure too deep for validation (dict input)
+        raise InvalidEventError("invalid listing event: nested too deeply") from None

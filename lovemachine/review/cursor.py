@@ -35,6 +35,11 @@ def decode_cursor(cursor: str, types: Sequence[type]) -> list[Any]:
         raise InvalidCursorError("invalid cursor: pass back the next_cursor of the previous page")
     out: list[Any] = []
     for value, kind in zip(values, types, strict=True):
+        # what the database cannot hold (an int beyond 64 bits, a NUL in text) was never made here
+        if (isinstance(value, int) and not -(2**63) <= value < 2**63) or (
+            isinstance(value, str) and "\x00" in value
+        ):
+            raise InvalidCursorError("invalid cursor: pass back the next_cursor of the previous page")
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):

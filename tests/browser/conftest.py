@@ -105,11 +105,19 @@ def seeded(store: SqlStore, image_host: SyntheticImageHost) -> Seeded:
 
 
 @pytest.fixture(scope="session")
-def live_server(browser_database_url: str, store: SqlStore, seeded: Seeded) -> Iterator[str]:
-    """The base URL of the real CS tool app (plain http on 127.0.0.1, so cookies are not Secure)."""
+def live_server(
+    browser_database_url: str, store: SqlStore, seeded: Seeded, image_host: SyntheticImageHost
+) -> Iterator[str]:
+    """The base URL of the real CS tool app (plain http on 127.0.0.1, so cookies are not Secure);
+    it fetches the listings' images from the local image host, named in its allow-list."""
     from cstool_api import create_app
 
-    settings = Settings(database_url=browser_database_url, cookie_secure=False, broker="local")
+    settings = Settings(
+        database_url=browser_database_url,
+        cookie_secure=False,
+        broker="local",
+        image_allowed_hosts=[image_host.base_url.removeprefix("http://")],
+    )
     broker = LocalBroker()
     app = create_app(settings, store=store, broker=broker, password_hasher=FAST_HASHER)
     try:

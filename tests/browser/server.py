@@ -21,7 +21,10 @@ class ServerThread:
 
     def __init__(self, app: Any, *, port: int | None = None) -> None:
         self.port = port or free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        # proxy_headers=False: X-Forwarded-For counts only from Settings.trusted_proxies (the app's own)
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", proxy_headers=False
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="cstool-api", daemon=True)
 

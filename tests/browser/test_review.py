@@ -161,7 +161,9 @@ def test_skip_gives_the_item_back_and_shows_another(page: Any, login: Login) -> 
     assert (skipped["status"], skipped["claimed_by"], skipped["labels"]) == ("open", None, [])
 
 
-def test_adult_images_are_blurred_until_clicked(page: Any, login: Login) -> None:
+def test_adult_images_are_blurred_until_clicked(page: Any, login: Login, live_server: str) -> None:
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
     login(page)
     start(page, "adult")
     wrap = page.get_by_test_id("item-image-wrap").first
@@ -169,13 +171,20 @@ def test_adult_images_are_blurred_until_clicked(page: Any, login: Login) -> None
     img.wait_for()
     page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=img.element_handle()
-    )  # the photo really loads from the image host
+    )  # the photo really loads, through the tool
     assert wrap.get_attribute("data-blurred") == "true"
     assert "blur" in img.evaluate("el => getComputedStyle(el).filter")
+    assert img.get_attribute("src").endswith("?blur=1")  # blurred by the server too
 
     wrap.click()
     assert wrap.get_attribute("data-blurred") == "false"
     assert img.evaluate("el => getComputedStyle(el).filter") == "none"
+    assert img.get_attribute("src").endswith("?blur=0")
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
+    # the browser never loads a seller's URL: every image, every request, is the tool's own
+    srcs = page.eval_on_selector_all("img", "els => els.map(e => e.src)")
+    assert srcs and all(s.startswith(f"{live_server}/api/v1/items/") for s in srcs), srcs
+    assert requested and all(u.startswith(live_server) for u in requested), requested
     # clicking an image is not a label
     assert page.locator('[data-testid="review"]').get_attribute("data-phase") == "ready"
 
@@ -240,7 +249,11 @@ def test_listing_text_is_shown_as_text_never_as_markup(page: Any, login: Login, 
         currency="JPY",
         category="bags",
         brand="<i>Acme</i>",
-        image_urls=["javascript:window.__xss=4", "data:text/html,<script>window.__xss=5</script>"],
+        image_urls=[
+            "javascript:window.__xss=4",
+            "data:text/html,<script>window.__xss=5</script>",
+            "http://10.0.0.5/admin.jpg",  # the tool refuses to fetch it; the page says why
+        ],
     )
     decision = Decision(
         listing_id=listing.id,
@@ -269,5 +282,10 @@ def test_listing_text_is_shown_as_text_never_as_markup(page: Any, login: Login, 
     assert evil in page.get_by_test_id("item-reasons").inner_text()
     item = page.get_by_test_id("item")
     assert item.locator("script, a, i, b, iframe").count() == 0
-    assert item.locator("img").count() == 0  # neither image URL is http(s)
+    refused = page.get_by_test_id("item-image-error")
+    page.wait_for_function(
+        "el => el.textContent.includes('10.0.0.5 is a private address')", arg=refused.element_handle()
+    )
+    assert refused.inner_text().startswith("Image 1 not shown: ")
+    assert item.locator("img").count() == 0  # two URLs are not http(s), the third is refused
     assert page.evaluate("() => window.__xss") is None

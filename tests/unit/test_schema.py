@@ -81,3 +81,85 @@ def test_labelled_listing_rejects_unknown_category_and_bad_values():
         parse_labelled({**event(), "labels": {"weapons": 1}})
     with pytest.raises(InvalidEventError, match="0 or 1"):
         parse_labelled({**event(), "labels": {"cash": 3}})
+
+
+# --------------------------------------------------------------------------- hostile payloads (issue 10)
+def test_deeply_nested_json_is_an_invalid_event_not_a_crash():
+    payload = b'{"event_id": "e1", "extra": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(InvalidEventError, match="nested too deeply"):
+        parse_event(payload)
+    nested_listing = json.dumps(event()).replace(
+        '"seller_id"', '"x": ' + "[" * 50_000 + "]" * 50_000 + ', "seller_id"'
+    )
+    with pytest.raises(InvalidEventError, match="nested too deeply"):
+        parse_event(nested_listing.encode())
+
+
+def test_an_integer_too_long_to_parse_is_an_invalid_event():
+    payload = json.dumps(event()).replace('"version": 1', '"version": ' + "9" * 5000).encode()
+    with pytest.raises(InvalidEventError, match="not JSON"):
+        parse_event(payload)
+
+
+def test_a_version_beyond_the_database_integer_is_refused():
+    with pytest.raises(InvalidEventError, match=r"listing\.version"):
+        parse_event(json.dumps(event(version=2**31)).encode())
+    assert parse_event(json.dumps(event(version=2**31 - 1)).encode()).listing.version == 2**31 - 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"title": "ok\x00title"}, "listing.title"),
+        ({"description": "a\u0000b"}, "listing.description"),
+        ({"id": "L\x001"}, "listing.id"),
+        ({"brand": "\x00"}, "listing.brand"),
+        ({"image_urls": ["https://img.example/1.jpg", "https://x/\x00.jpg"]}, "listing.image_urls.1"),
+        (
+            {"seller": {"rating": 4.0, "nickname": "ignored\x00extra"}, "seller_id": "S\x00"},
+            "listing.seller_id",
+        ),
+    ],
+)
+def test_nul_characters_are_refused_in_every_string_field(overrides, field):
+    for payload in (json.dumps(event(**overrides)).encode(), event(**overrides)):
+        with pytest.raises(InvalidEventError) as info:
+            parse_event(payload)
+        assert field in str(info.value) and "NUL" in str(info.value)
+
+
+def test_nul_in_event_level_and_labelled_fields_is_refused():
+    with pytest.raises(InvalidEventError, match=r"event_id: .*NUL"):
+        parse_event({**event(), "event_id": "e\x001"})
+    with pytest.raises(InvalidEventError, match=r"tags\.0: .*NUL"):
+        parse_labelled({**event(), "tags": ["cash:\x00"]})
+
+
+def test_nul_in_an_ignored_extra_field_is_harmless():
+    payload = event(note="free\x00text")
+    payload["trace"] = "\x00"
+    assert parse_event(json.dumps(payload).encode()).listing.id == "L1"
+
+
+def test_an_oversized_payload_is_refused_before_it_is_parsed(monkeypatch):
+    from lovemachine.listings import schema
+
+    def never(*_a, **_k):
+        raise AssertionError("an oversized payload must not reach the JSON parser")
+
+    big = json.dumps(event(description="x" * 10)).encode() + b" " * schema.MAX_EVENT_BYTES
+    monkeypatch.setattr(schema.json, "loads", never)
+    for payload in (big, big.decode()):
+        with pytest.raises(InvalidEventError) as info:
+            parse_event(payload)
+        assert str(info.value) == f"payload too large ({len(big):,} bytes, limit {schema.MAX_EVENT_BYTES:,})"
+
+
+def test_a_payload_at_the_size_limit_is_parsed():
+    from lovemachine.listings import schema
+
+    body = json.dumps(event()).encode()
+    padded = body[:-1] + b" " * (schema.MAX_EVENT_BYTES - len(body)) + b"}"
+    assert len(padded) == schema.MAX_EVENT_BYTES
+    assert parse_event(padded).listing.id == "L1"
+    assert schema.MAX_EVENT_BYTES == 1024 * 1024

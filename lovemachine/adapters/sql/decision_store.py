@@ -7,6 +7,10 @@ racing on PostgreSQL) sees the stored row and reports ``created=False``. Rows ar
 order so that two transactions over overlapping batches lock them in the same order and cannot
 deadlock.
 
+Errors leave this module as the core's error tree (``lovemachine.errors``), so the worker can tell a
+database outage (``DatabaseUnavailableError``: retry) from a row the database refuses
+(``DataRejectedError``: dead-letter with the database's message) without importing SQLAlchemy.
+
 A listing version is acted on once, whichever model version scores it: when the ``champion`` moves
 while a message is in flight, its redelivery is scored by the new model, but the decision the old one
 stored (and its published action) stands and the new one is not inserted. The listing upsert locks the
@@ -17,11 +21,13 @@ cannot both decide the same listing version.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select, update
+from sqlalchemy import exc as sa_exc
 
 from lovemachine.adapters.sql._base import SqlBase, dialect_insert, utcnow
 from lovemachine.adapters.sql.records import (
@@ -33,6 +39,7 @@ from lovemachine.adapters.sql.records import (
     stored_listing_from_row,
 )
 from lovemachine.adapters.sql.tables import decisions, listings, review_items
+from lovemachine.errors import DatabaseUnavailableError, DataRejectedError
 from lovemachine.listings import Listing
 from lovemachine.policy import Action, Decision
 from lovemachine.ports import RecordedDecision
@@ -44,6 +51,32 @@ Key = tuple[str, int, str]
 
 def decision_key(d: Decision) -> Key:
     return (d.listing_id, d.listing_version, d.model_version)
+
+
+def _db_message(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = " ".join(str(orig).split())  # one line: DETAIL and HINT included
+    return f"{type(orig).__name__}: {text[:600]}"
+
+
+@contextmanager
+def translate_db_errors(what: str) -> Iterator[None]:
+    """Raise SQLAlchemy's errors as the core's: transient (retry) or permanent (the row is refused).
+
+    Transient: the connection failed, dropped or timed out (``OperationalError``, ``InterfaceError``,
+    an invalidated connection, the pool's checkout timeout). Permanent: the database refused the data
+    (``IntegrityError``, ``DataError``). Anything else (a bug, a missing migration) is left as it is.
+    """
+    try:
+        yield
+    except (sa_exc.IntegrityError, sa_exc.DataError) as exc:
+        raise DataRejectedError(f"the database refused {what}: {_db_message(exc)}") from exc
+    except sa_exc.DBAPIError as exc:
+        if exc.connection_invalidated or isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            raise DatabaseUnavailableError(f"could not {what}: {_db_message(exc)}") from exc
+        raise
+    except (sa_exc.TimeoutError, sa_exc.DisconnectionError) as exc:
+        raise DatabaseUnavailableError(f"could not {what}: {_db_message(exc)}") from exc
 
 
 class DecisionStoreMixin(SqlBase):
@@ -69,7 +102,7 @@ class DecisionStoreMixin(SqlBase):
         first: dict[Key, Decision] = {}
         for _, decision in items:
             first.setdefault(decision_key(decision), decision)
-        with self._write() as conn:
+        with translate_db_errors(f"record {len(first)} decisions"), self._write() as conn:
             self._upsert_listings(conn, [listing for listing, _ in items], now)
             acting = self._acting_keys(conn, first)
             created = self._insert_decisions(conn, {k: d for k, d in first.items() if acting[k[:2]] == k})
@@ -253,7 +286,7 @@ class DecisionStoreMixin(SqlBase):
             .values(action_published_at=bindparam("b_now"))
         )
         now = utcnow()
-        with self._write() as conn:
+        with translate_db_errors("mark actions published"), self._write() as conn:
             conn.execute(
                 stmt,
                 [
@@ -261,6 +294,24 @@ class DecisionStoreMixin(SqlBase):
                     for i, v, m in sorted(set(keys))
                 ],
             )
+
+    def unpublished_actions(
+        self, *, decided_before: datetime, decided_after: datetime | None = None, limit: int = 500
+    ) -> list[Decision]:
+        """See :meth:`lovemachine.ports.DecisionStore.unpublished_actions`.
+
+        The scan is bounded by the ``decided_at`` index: callers pass a window, not the whole table.
+        """
+        conditions = [
+            decisions.c.action.in_([Action.HIDE.value, Action.REPORT.value]),
+            decisions.c.action_published_at.is_(None),
+            decisions.c.decided_at < decided_before,
+        ]
+        if decided_after is not None:
+            conditions.append(decisions.c.decided_at >= decided_after)
+        query = select(decisions).where(and_(*conditions)).order_by(decisions.c.decided_at, decisions.c.id)
+        with translate_db_errors("read unpublished actions"), self._read() as conn:
+            return [decision_from_row(row) for row in conn.execute(query.limit(limit)).mappings()]
 
     # ----------------------------------------------------------------------------- reads
     def get_listing(self, listing_id: str) -> StoredListing | None:

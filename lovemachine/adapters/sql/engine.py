@@ -22,6 +22,15 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 _WRITE = "lovemachine_write"
 
 
+PG_CONNECT_ARGS = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``).
 
@@ -40,7 +49,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(parsed, **kwargs)
+    # A server that is down or unreachable must fail a call in bounded time (the worker then backs
+    # off and retries), not hang it: bound connecting, and let TCP keepalives notice a dead peer.
+    connect_args = {**PG_CONNECT_ARGS, **kwargs.pop("connect_args", {})}
+    return create_engine(parsed, connect_args=connect_args, **kwargs)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -102,6 +102,7 @@ def rule_from_row(row: Row) -> Rule:
         action=row["action"],
         enabled=bool(row["enabled"]),
         note=row["note"],
+        verify_pattern=False,  # a row saved before RE2 still loads; RuleSet skips it with an error
     )
 
 

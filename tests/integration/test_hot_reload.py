@@ -27,7 +27,7 @@ from lovemachine.services import deploy
 from lovemachine.synth import generate
 from tests.integration.test_worker import FakeMessage, count, drain, wait_until
 from tests.plugins.model import event_bytes
-from tests.plugins.pubsub import TEST_PROJECT
+from tests.plugins.pubsub import topology_settings
 from trainers.train import TrainResult
 from workers.bootstrap import build_worker
 from workers.handler import ListingHandler
@@ -84,16 +84,7 @@ def stream() -> list[LabelledListing]:
 
 def worker_settings(topology: Topology, **kw: Any) -> Settings:
     return Settings(
-        broker="pubsub",
-        gcp_project=TEST_PROJECT,
-        listing_topic=topology.listing_topic,
-        listing_subscription=topology.listing_subscription,
-        actions_topic=topology.actions_topic,
-        actions_subscription=topology.actions_subscription,
-        dead_letter_topic=topology.dead_letter_topic,
-        dead_letter_subscription=topology.dead_letter_subscription,
-        ack_deadline_seconds=topology.ack_deadline_seconds,
-        max_delivery_attempts=topology.max_delivery_attempts,
+        **topology_settings(topology),
         images_enabled=False,
         rules_refresh_seconds=0.2,
         batch_size=16,

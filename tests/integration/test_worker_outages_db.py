@@ -20,7 +20,7 @@ from lovemachine.ports import Topology
 from lovemachine.synth import generate
 from tests.integration.test_worker import drain
 from tests.plugins.model import event_bytes
-from tests.plugins.pubsub import TEST_PROJECT, wait_until
+from tests.plugins.pubsub import topology_settings, wait_until
 from workers.bootstrap import build_worker
 
 pytestmark = pytest.mark.integration
@@ -32,16 +32,7 @@ OUTAGE_S = 10.0
 def settings_for(topology: Topology, database_url: str, **kw: Any) -> Settings:
     return Settings(
         database_url=database_url,
-        broker="pubsub",
-        gcp_project=TEST_PROJECT,
-        listing_topic=topology.listing_topic,
-        listing_subscription=topology.listing_subscription,
-        actions_topic=topology.actions_topic,
-        actions_subscription=topology.actions_subscription,
-        dead_letter_topic=topology.dead_letter_topic,
-        dead_letter_subscription=topology.dead_letter_subscription,
-        ack_deadline_seconds=topology.ack_deadline_seconds,
-        max_delivery_attempts=topology.max_delivery_attempts,
+        **topology_settings(topology),
         images_enabled=False,
         shadow_enabled=False,
         **kw,

@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -53,6 +54,22 @@ def unique_topology(
         max_delivery_attempts=max_delivery_attempts,
         ack_deadline_seconds=ack_deadline_seconds,
     )
+
+
+def topology_settings(topology: Topology) -> dict[str, Any]:
+    """The ``Settings`` fields that point a worker at ``topology`` on the test project."""
+    return {
+        "broker": "pubsub",
+        "gcp_project": TEST_PROJECT,
+        "listing_topic": topology.listing_topic,
+        "listing_subscription": topology.listing_subscription,
+        "actions_topic": topology.actions_topic,
+        "actions_subscription": topology.actions_subscription,
+        "dead_letter_topic": topology.dead_letter_topic,
+        "dead_letter_subscription": topology.dead_letter_subscription,
+        "ack_deadline_seconds": topology.ack_deadline_seconds,
+        "max_delivery_attempts": topology.max_delivery_attempts,
+    }
 
 
 def wait_until(cond: Callable[[], object], timeout: float = 30.0, what: str = "condition") -> None:

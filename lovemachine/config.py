@@ -13,6 +13,15 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 DEFAULT_HOME = Path("var")
 
 
+def _comma_list(v: object) -> object:
+    """A list setting given as "a, b,c" (environment) or a list: stripped, empty entries dropped.
+    Anything else is returned for pydantic to refuse with its own message."""
+    items = v.split(",") if isinstance(v, str) else v
+    if not isinstance(items, list | tuple):
+        return items
+    return [str(x).strip() for x in items if str(x).strip()]
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LOVEMACHINE_", extra="ignore")
 
@@ -115,12 +124,10 @@ class Settings(BaseSettings):
     def _host_list(cls, v: object) -> object:
         from lovemachine.images import parse_host_entry
 
-        items = [x.strip() for x in v.split(",")] if isinstance(v, str) else v
-        if not isinstance(items, list | tuple):
-            return items
-        for item in items:
-            parse_host_entry(str(item))  # ValueError: "'x:y' is not a host or host:port"
-        return [str(x).strip() for x in items if str(x).strip()]
+        items = _comma_list(v)
+        for item in items if isinstance(items, list) else ():
+            parse_host_entry(item)  # ValueError: "'x:y' is not a host or host:port"
+        return items
 
     # CS tool (cstool_api, `lovemachine serve`)
     cookie_secure: bool = Field(
@@ -159,14 +166,11 @@ class Settings(BaseSettings):
     def _proxy_list(cls, v: object) -> object:
         import ipaddress
 
-        items = [x.strip() for x in v.split(",")] if isinstance(v, str) else v
-        if not isinstance(items, list | tuple):
-            return items
-        out = [str(x).strip() for x in items if str(x).strip()]
-        for item in out:
+        items = _comma_list(v)
+        for item in items if isinstance(items, list) else ():
             if item != "*":
                 ipaddress.ip_network(item, strict=False)  # ValueError: "'x' does not appear to be ..."
-        return out
+        return items
 
     preview_max_listings: int = Field(
         default=100_000, ge=1, description="most recent listings a rule preview scans at most"

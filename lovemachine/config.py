@@ -5,9 +5,9 @@ the environment. ``PUBSUB_EMULATOR_HOST`` is read by Google's client itself and 
 """
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_HOME = Path("var")
@@ -88,6 +88,51 @@ class Settings(BaseSettings):
     promote_max_hide_ratio: float = Field(
         default=1.5, gt=0, description="the challenger may hide at most this many times the champion's hides"
     )
+    promote_min_hide_ratio: float = Field(
+        default=0.67,
+        ge=0,
+        description="... and at least this many times: fewer hides leave violations visible",
+    )
+    review_capacity_per_day: int = Field(
+        default=50_000, gt=0, description="review items (reports + hides) CS works a day; a promotion gate"
+    )
+    daily_listings: int = Field(
+        default=200_000,
+        gt=0,
+        description="listings a day: a shadow under an hour is held to the share capacity / listings",
+    )
+    promote_max_report_ratio: float = Field(
+        default=2.0,
+        gt=0,
+        description="the challenger may report at most this many times the champion's reports",
+    )
+    promote_report_floor: int = Field(
+        default=20, ge=1, description="the report ratio counts the champion's reports as at least this many"
+    )
+    promote_min_labelled: int = Field(
+        default=30,
+        ge=1,
+        description="CS labels on the challenger's flags (hides) before the precision (hide precision) "
+        "gate checks anything",
+    )
+    promote_max_precision_drop: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="the challenger's precision on CS labels, at most this below the champion's",
+    )
+    promote_min_hide_precision: float = Field(
+        default=0.95,
+        ge=0,
+        le=1,
+        description="share of the challenger's labelled hides CS confirmed, at least",
+    )
+    base_rates: Annotated[dict[str, float], NoDecode] = Field(
+        default_factory=dict,
+        description="live share of violations per category, e.g. 'counterfeit=0.02,adult=0.01': hide "
+        "precision is judged at these rates; unset categories use the audit sample's estimate "
+        "(retraining) or the defaults",
+    )
     model_name: str = "lovemachine"
     # Pub/Sub resilience (issue 10): stream supervision and a bounded shutdown
     worker_grace_s: float = Field(
@@ -118,6 +163,43 @@ class Settings(BaseSettings):
     image_proxy_cache_mb: int = Field(
         default=64, ge=0, le=4096, description="the CS tool's cache of re-encoded listing images (MB)"
     )
+
+    @model_validator(mode="after")
+    def _hide_ratio_bounds(self) -> Self:
+        if self.promote_min_hide_ratio > self.promote_max_hide_ratio:
+            raise ValueError(
+                f"promote_min_hide_ratio ({self.promote_min_hide_ratio:g}) exceeds promote_max_hide_ratio "
+                f"({self.promote_max_hide_ratio:g})"
+            )
+        return self
+
+    @field_validator("base_rates", mode="before")
+    @classmethod
+    def _base_rates(cls, v: object) -> object:
+        """'counterfeit=0.02,adult=0.01' (environment) or a mapping; every entry checked."""
+        from lovemachine.categories import CATEGORIES
+
+        if isinstance(v, str):
+            pairs = [str(item).partition("=")[::2] for item in _comma_list(v)]  # type: ignore[attr-defined]
+        elif isinstance(v, dict):
+            pairs = [(str(k), str(x)) for k, x in v.items()]
+        else:
+            return v
+        out: dict[str, float] = {}
+        for name, value in pairs:
+            name = name.strip()
+            if name not in CATEGORIES:
+                raise ValueError(
+                    f"base rate for {name!r}: expected CATEGORY=RATE, one of {', '.join(CATEGORIES)}"
+                )
+            try:
+                rate = float(value)
+            except ValueError:
+                raise ValueError(f"base rate for {name}: {value!r} is not a number") from None
+            if not 0.0 < rate < 1.0:
+                raise ValueError(f"base rate for {name}: {rate:g} must lie strictly between 0 and 1")
+            out[name] = rate
+        return out
 
     @field_validator("image_allowed_hosts", mode="before")
     @classmethod

@@ -5,10 +5,14 @@
 1. record a ``running`` training run (visible in the CS tool at once);
 2. build the dataset snapshot (``trainers.snapshot``) from the CS and audit labels and the base data,
    write its label rows under ``<artifact dir>/snapshots/`` and store its provenance;
-3. hold the newest labels out (``trainers.retrain_split``) and fit every model on the rest
-   (``trainers.train.fit``: fast tier, the deep tier with ``deep=True``, thresholds on validation);
-4. save the artifact and evaluate it, exactly as saved, against the ``champion`` on the held-out rows;
-   the report goes to ``<artifact dir>/<version>/evaluation/``;
+3. hold the newest labels and a fixed slice of the base data's clean rows out
+   (``trainers.retrain_split``) and fit every model on the rest with the negatives it needs (base
+   data with its clean rows, the written corpus; ``trainers.train.fit``: fast tier, the deep tier
+   with ``deep=True``, thresholds on validation rows that hold negatives too);
+4. save the artifact with the live model's regression set (``trainers.regression``: carried forward,
+   never trained on) and evaluate it, exactly as saved, against the ``champion`` on the held-out
+   labels, the held-out clean rows and the regression set: PR-AUC, and beside it the share of clean
+   listings each would report or hide; the report goes to ``<artifact dir>/<version>/evaluation/``;
 5. register the version, with the snapshot's provenance and the verdict in its metrics, and point
    ``challenger`` at it when the evaluation found it eligible. ``champion`` is never touched:
    promotion is ``lovemachine deploy promote``'s decision.
@@ -24,8 +28,8 @@ import hashlib
 import logging
 import platform
 import shutil
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,12 +41,26 @@ from lovemachine.images import ImageScorer
 from lovemachine.ports import ModelVersionRecord
 from lovemachine.registry import new_model_version, save_artifact
 from lovemachine.retraining import FAILED, NOT_ELIGIBLE, SUCCEEDED, TrainingRun, TrainingStore
+from trainers.base_rates import audit_estimate, resolve_base_rates
 from trainers.dataset import Dataset, load_jsonl
-from trainers.evaluation import evaluate_split, write_report
+from trainers.evaluation import EvalConfig, Evaluation, evaluate_split, write_report
+from trainers.evaluation.clean import clean_mask
+from trainers.evaluation.data import Split
 from trainers.evaluation.data import labels as label_matrix
 from trainers.metrics import category_metrics
-from trainers.retrain_split import CANDIDATE, SplitOptions, eval_config, hold_out_newest
+from trainers.regression import META_KEY as REGRESSION_META_KEY
+from trainers.regression import RegressionSet, regression_set_of
+from trainers.retrain_split import (
+    CANDIDATE,
+    NewestLabelsSplit,
+    SplitOptions,
+    eval_config,
+    evaluation_split,
+    hold_out_newest,
+    training_sources,
+)
 from trainers.snapshot import Snapshot, build_snapshot, canonical
+from trainers.sources import load_written
 from trainers.train import TrainConfig, fit
 
 Progress = Callable[[str], None]
@@ -71,6 +89,13 @@ class RetrainConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     eval_config: Path | None = None
     """An evaluation config whose primary metric, thresholds and eligibility replace the defaults."""
+    written: bool = True
+    """Also train on the written corpus's train part and validate on its valid part (negatives written
+    by other people: ``trainers.sources``)."""
+    base_rates: Mapping[str, float] | None = None
+    """Configured live base rates (``LOVEMACHINE_BASE_RATES``); categories left out take the audit
+    sample's estimate for the live model when it rests on enough labels, else the defaults
+    (``trainers.base_rates``). They replace ``train.base_rates``."""
 
 
 @dataclass(frozen=True)
@@ -153,17 +178,39 @@ class _Job:
         cfg, store, run_id = self.config, self.store, self.run_record.id
         snap, snapshot_id = self.snapshot()
         split = hold_out_newest(snap, cfg.split)
+        regression = self.regression_set()
+        written = load_written() if cfg.written else None
+        sources = training_sources(split, written, regression)
+        esplit = evaluation_split(split, sources, regression)
         self.detail["rows"] = {
-            "train": len(split.train),
-            "validation": len(split.valid),
+            "train": len(sources.train),
+            "validation": len(sources.valid),
             "test": len(split.test),
+            "clean_holdout": len(split.clean_holdout),
+            "regression": len(regression.rows),
+            "regression_clean": len(regression.clean),
+            "written_train": len(written.train) if written else 0,
         }
         store.update_training_run(run_id, detail=self.detail)
         self.say(
-            f"training on {len(split.train):,} rows ({len(split.valid):,} validation); "
-            f"holding out the newest {len(split.test):,} labels"
+            f"training on {len(sources.train):,} rows ({len(sources.valid):,} validation; written corpus "
+            f"{'on' if written else 'off'}); holding out the newest {len(split.test):,} labels, "
+            f"{len(split.clean_holdout):,} clean base rows and the regression set ({len(regression.rows):,})"
         )
-        fitted = fit(split.train, split.valid, cfg.train, progress=self.say, image_scorer=self.image_scorer)
+        rates = resolve_base_rates(cfg.base_rates, audit_estimate(store))
+        self.detail["base_rates"] = rates.to_dict()
+        self.say(
+            "live base rates: "
+            + ", ".join(f"{c} {r:.3g} ({rates.sources[c]})" for c, r in rates.rates.items())
+        )
+        fitted = fit(
+            sources.train,
+            sources.valid,
+            replace(cfg.train, base_rates=rates.rates),
+            progress=self.say,
+            image_scorer=self.image_scorer,
+            train_weight=sources.train_weight,
+        )
         self.say("scoring the held-out labels")
         s_test = fitted.model.predict_scores([r.listing for r in split.test])
         test_metrics = category_metrics(label_matrix(split.test), s_test, CATEGORIES, fitted.policy)
@@ -179,40 +226,27 @@ class _Job:
             "calibration": cfg.train.calibration,
             "deep": cfg.train.deep,
             "deep_share_valid": round(fitted.deep_share_valid, 4),
+            "base_rates": rates.to_dict(),
             "dataset_snapshot": snapshot_meta,
             "training_run_id": run_id,
+            "written": cfg.written,
+            REGRESSION_META_KEY: regression.metadata(),
         }
         uri, sha = save_artifact(
             fitted.model,
             version=version,
             artifact_dir=self.artifact_dir,
             metadata=_metadata(self.model_name, now, fitted.policy.to_dict(), metrics, snap, cfg),
+            files=regression.files(),
         )
         self.artifact = Path(uri)
-        self.say(f"evaluating {version} against the live model on {len(split.test):,} held-out labels")
-        econfig, econfig_text = eval_config(
-            artifact_path=uri,
-            artifact_sha256=sha,
-            snapshot=f"#{snapshot_id} {snap.sha256[:12]}",
-            split=cfg.split,
-            overrides_file=cfg.eval_config,
-        )
-        ev = evaluate_split(
-            econfig,
-            split,
-            data_sha256=_rows_sha256(split.test),
-            data_source=f"the newest {len(split.test):,} labels of dataset snapshot #{snapshot_id} "
-            f"({snap.sha256[:12]}), held out by time",
-            registry=store,
-            progress=self.say,
-        )
-        ev.summary["notes"] += _champion_overlap_note(store, split.test)
-        ev.summary["dataset_snapshot"] = snap.provenance
+        ev, econfig, econfig_text = self.evaluate(uri, sha, version, snap, snapshot_id, split, esplit)
         report_dir = self.artifact / "evaluation"
         write_report(ev, report_dir, config_text=econfig_text)
         verdict = ev.summary["decision"]["candidates"].get(CANDIDATE, {})
         eligible = verdict.get("eligible") is True
         reasons = list(verdict.get("reasons") or ["no live model to compare with"])
+        clean = _clean_summary(verdict)
         metrics["evaluation"] = {
             "report_path": str(report_dir),
             "eligible": eligible,
@@ -221,6 +255,7 @@ class _Job:
             "mean": verdict.get("mean"),
             "mean_delta": verdict.get("mean_delta"),
             "bootstrap_lower": verdict.get("bootstrap_lower"),
+            **clean,
             "reasons": reasons,
         }
         record = ModelVersionRecord(
@@ -246,7 +281,9 @@ class _Job:
         self.detail.update(
             seconds=round(seconds, 1),
             challenger=eligible,
+            mean=verdict.get("mean"),
             mean_delta=verdict.get("mean_delta"),
+            **clean,
             reasons=reasons,
             labels=snap.provenance["labels"],
         )
@@ -259,6 +296,55 @@ class _Job:
             detail=_json_safe(self.detail),
         )
         return RetrainOutcome(finished, record, snapshot_id, eligible, reasons, report_dir, seconds)
+
+    def regression_set(self) -> RegressionSet:
+        """The live model's regression set (the default for a model saved without one)."""
+        regression = regression_set_of(self.store.get_alias("champion"))
+        self.say(
+            f"regression set: {len(regression.rows):,} rows ({len(regression.clean):,} clean), "
+            f"{regression.source}"
+        )
+        return regression
+
+    def evaluate(
+        self,
+        uri: str,
+        sha: str,
+        version: str,
+        snap: Snapshot,
+        snapshot_id: int,
+        split: NewestLabelsSplit,
+        esplit: Split,
+    ) -> tuple[Evaluation, EvalConfig, str]:
+        """The new artifact, exactly as saved, against the live model on the evaluation split."""
+        cfg = self.config
+        n_clean = sum(clean_mask(esplit.test))
+        self.say(
+            f"evaluating {version} against the live model on {len(esplit.test):,} held-out rows "
+            f"({len(split.test):,} labels; {n_clean:,} clean)"
+        )
+        econfig, econfig_text = eval_config(
+            artifact_path=uri,
+            artifact_sha256=sha,
+            snapshot=f"#{snapshot_id} {snap.sha256[:12]}",
+            split=cfg.split,
+            overrides_file=cfg.eval_config,
+        )
+        ev = evaluate_split(
+            econfig,
+            esplit,
+            data_sha256=_rows_sha256(esplit.test),
+            data_source=f"the newest {len(split.test):,} labels of dataset snapshot #{snapshot_id} "
+            f"({snap.sha256[:12]}), held out by time, + {len(split.clean_holdout):,} held-out clean base "
+            f"rows + the regression set ({len(esplit.test) - len(split.test) - len(split.clean_holdout):,} "
+            "rows)",
+            registry=self.store,
+            progress=self.say,
+        )
+        ev.summary["notes"] += _champion_overlap_note(self.store, split.test)
+        ev.summary["notes"] += _clean_rows_note(self.store, split)
+        ev.summary["dataset_snapshot"] = snap.provenance
+        return ev, econfig, econfig_text
 
     def snapshot(self) -> tuple[Snapshot, int]:
         cfg = self.config
@@ -316,6 +402,34 @@ def _provenance_summary(snap: Snapshot) -> dict[str, Any]:
     }
 
 
+def _clean_summary(verdict: dict[str, Any]) -> dict[str, Any]:
+    """The clean-listing numbers of the verdict, flat, for the registry metrics and the run detail."""
+    cand = verdict.get("clean") or {}
+    live = verdict.get("incumbent_clean") or {}
+    return {
+        "clean_rows": cand.get("rows"),
+        "clean_flag_rate": cand.get("flag_rate"),
+        "clean_hidden": cand.get("hidden"),
+        "regression_hidden": cand.get("regression_hidden"),
+        "live_clean_flag_rate": live.get("flag_rate"),
+        "live_clean_hidden": live.get("hidden"),
+        "live_regression_hidden": live.get("regression_hidden"),
+    }
+
+
+def _clean_rows_note(store: TrainingStore, split: NewestLabelsSplit) -> list[str]:
+    """Where the clean test rows come from, and what the live model may have seen of them."""
+    champion = store.get_alias("champion")
+    audit = sum("source:audit" in r.tags and "label:no_violation" in r.tags for r in split.test)
+    return [
+        f"clean test rows: {len(split.clean_holdout):,} base rows held out by a fixed hash of the listing id "
+        "(never trained on by a retrained model; the live model "
+        f"{champion.version if champion else '-'} may have learned from them if it was trained on the same "
+        "base data, which favours it), the clean rows of the regression set (kept with the model, never "
+        f"trained on), and {audit} audit-sampled 'no violation' labels among the held-out labels"
+    ]
+
+
 def _champion_overlap_note(store: TrainingStore, test: list[Any]) -> list[str]:
     """A note when the live model was itself retrained on labels that are test rows here."""
     champion = store.get_alias("champion")
@@ -355,7 +469,8 @@ def _metadata(
         "training_data_sha256": snap.sha256,
         "training_rows": len(snap.rows),
         "dataset_snapshot": snap.provenance,
-        "retrain": {"split": asdict(cfg.split), "base_data": _str(cfg.base_data)},
+        "retrain": {"split": asdict(cfg.split), "base_data": _str(cfg.base_data), "written": cfg.written},
+        REGRESSION_META_KEY: metrics[REGRESSION_META_KEY],
         "libraries": {
             "python": platform.python_version(),
             "scikit-learn": sklearn.__version__,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import platform
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,16 +20,25 @@ from lovemachine.categories import ADULT, CASH, CATEGORIES, COUNTERFEIT
 from lovemachine.classifiers import Classifier, FastTierModel
 from lovemachine.classifiers.calibration import expected_calibration_error
 from lovemachine.classifiers.cascade import CascadeModel, TextScorer
+from lovemachine.classifiers.novelty import novelty_threshold
 from lovemachine.features.text import listing_text
 from lovemachine.images import ImageScorer
 from lovemachine.listings import LabelledListing
 from lovemachine.policy import Policy
-from lovemachine.policy.thresholds import choose_thresholds
+from lovemachine.policy.thresholds import (
+    DEFAULT_BASE_RATES,
+    DEFAULT_MAX_FLAG_RATE,
+    ThresholdSpec,
+    select_thresholds,
+)
 from lovemachine.ports import ModelRegistry, ModelVersionRecord
 from lovemachine.registry import new_model_version, save_artifact
 from trainers.cascade import fit_cascade
 from trainers.dataset import Dataset, split_indices
 from trainers.metrics import category_metrics
+from trainers.regression import META_KEY as REGRESSION_META_KEY
+from trainers.regression import regression_set_for
+from trainers.sources import GENERATED, SOURCE_WEIGHTS, WRITTEN, WrittenParts, combine
 
 Progress = Callable[[str], None]
 
@@ -41,6 +50,11 @@ class TrainConfig:
     test_fraction: float = 0.15
     hide_precision: float = 0.99
     report_precision: float = 0.8
+    base_rates: Mapping[str, float] | None = field(default_factory=lambda: dict(DEFAULT_BASE_RATES))
+    """Live share of violations per category: hide and report precision are judged at these rates,
+    not at the validation rows' ~20% (``lovemachine.policy.thresholds.base_rate_weights``)."""
+    max_flag_rate: float | None = DEFAULT_MAX_FLAG_RATE
+    """Review capacity / daily listings: the share of traffic the report bands may flag together."""
     seed: int = 0
     calibration: str = "sigmoid"  # Platt: keeps the ranking strict; isotonic ties hurt PR-AUC on unseen text
     """'isotonic' or 'sigmoid' (Platt): how fast-tier scores become probabilities."""
@@ -57,11 +71,22 @@ class TrainConfig:
     it: fast tier ~3,400/s and int8 deep tier ~320 routed listings/s on 2 cores give
     1 / (1/3400 + s/320) >= 1,500 listings/s for s <= 0.12 (docs/benchmarks.md)."""
     image_band: tuple[float, float] | None = (0.02, 0.98)
+    novelty_quantile: float = 0.98
+    """Listings more novel than this share of validation listings are unfamiliar: reported, not
+    hidden (``lovemachine.classifiers.novelty``)."""
     deep_categories: tuple[str, ...] = (COUNTERFEIT, ADULT, CASH)
     """Categories the deep tier may rescore. Keyword stuffing is left to the fast tier: it is the
     shape of the whole description (a wall of names, often past any token window), which the fast
     tier's shape features measure over all of it and the deep tier sees a truncated window of. On
     the hand-written set the cascade took stuffing's PR-AUC from .985 to .861 (docs/deep_tier.md)."""
+
+    def threshold_spec(self) -> ThresholdSpec:
+        return ThresholdSpec(
+            hide_precision=self.hide_precision,
+            report_precision=self.report_precision,
+            base_rates=self.base_rates,
+            max_flag_rate=self.max_flag_rate,
+        )
 
 
 @dataclass(frozen=True)
@@ -92,12 +117,18 @@ def fit(
     progress: Progress | None = None,
     *,
     image_scorer: ImageScorer | None = None,
+    train_weight: np.ndarray | None = None,
+    valid_groups: Sequence[str] | None = None,
 ) -> Fitted:
-    """Fit the model on ``train_rows``; calibrate and choose thresholds on ``valid_rows``."""
+    """Fit the model on ``train_rows`` (weighted by ``train_weight``, default 1 each: see
+    ``trainers.sources``); calibrate and choose thresholds on ``valid_rows`` (a hide threshold must hold
+    on each of ``valid_groups``, the rows' sources, as well as on all of them)."""
     say = progress or (lambda _m: None)
     y_tr = _labels(train_rows)
     y_va = _labels(valid_rows)
-    fast = FastTierModel(random_state=config.seed).fit([r.listing for r in train_rows], y_tr, progress=say)
+    fast = FastTierModel(random_state=config.seed).fit(
+        [r.listing for r in train_rows], y_tr, progress=say, sample_weight=train_weight
+    )
     deep = _fit_deep(train_rows, y_tr, config, say) if config.deep else None
     cf = fit_cascade(
         fast,
@@ -114,18 +145,12 @@ def fit(
         deep_categories=config.deep_categories,
     )
     model, s_va = cf.model, cf.valid_scores
-    say("choosing thresholds on the validation split")
-    policy = Policy(
-        {
-            c: choose_thresholds(
-                y_va[:, k],
-                s_va[:, k],
-                hide_precision=config.hide_precision,
-                report_precision=config.report_precision,
-            )
-            for k, c in enumerate(CATEGORIES)
-        }
+    say("novelty threshold on the validation split")
+    model.novelty_threshold = novelty_threshold(
+        fast.novelty([r.listing for r in valid_rows]), config.novelty_quantile
     )
+    say("choosing thresholds on the validation split")
+    policy = Policy(select_thresholds(y_va, s_va, config.threshold_spec(), CATEGORIES, valid_groups))
     return Fitted(model=model, policy=policy, valid_scores=s_va, deep_share_valid=cf.deep_share_valid)
 
 
@@ -162,14 +187,28 @@ def train(
     progress: Progress | None = None,
     *,
     image_scorer: ImageScorer | None = None,
+    written: WrittenParts | None = None,
+    source_weights: dict[str, float] | None = None,
 ) -> TrainResult:
+    """Split ``data`` into train/validation/test and fit; ``written`` (the independently written
+    corpus, ``trainers.sources``) adds its train part to training, with its per-source weight, and its
+    validation part to validation; its regression part is scored and reported, never learned from."""
     say = progress or (lambda _m: None)
     t0 = time.perf_counter()
     tr, va, te = split_indices(
         data.rows, by=config.split, valid=config.valid_fraction, test=config.test_fraction, seed=config.seed
     )
-    say(f"training on {len(tr):,} listings ({len(va):,} validation, {len(te):,} test)")
-    fitted = fit(data.subset(tr), data.subset(va), config, progress=say, image_scorer=image_scorer)
+    src = combine(data.subset(tr), data.subset(va), written, source_weights)
+    say(f"training on {len(src.train):,} listings ({len(src.valid):,} validation, {len(te):,} test)")
+    fitted = fit(
+        src.train,
+        src.valid,
+        config,
+        progress=say,
+        image_scorer=image_scorer,
+        train_weight=src.train_weight,
+        valid_groups=src.valid_source if written is not None else None,
+    )
     say("evaluating on the test split")
     test_rows = data.subset(te)
     test_listings = [r.listing for r in test_rows]
@@ -182,9 +221,11 @@ def train(
     y_te = _labels(test_rows)
     metrics = {
         "split": config.split,
-        "rows": {"train": len(tr), "validation": len(va), "test": len(te)},
+        "rows": {"train": len(src.train), "validation": len(src.valid), "test": len(te)},
+        "sources": _source_summary(data, written, source_weights),
         "hide_precision_target": config.hide_precision,
         "report_precision_target": config.report_precision,
+        "thresholds_from": config.threshold_spec().to_dict(),
         "test": category_metrics(y_te, s_te, CATEGORIES, fitted.policy),
         "calibration": config.calibration,
         "expected_calibration_error": {
@@ -194,7 +235,35 @@ def train(
         "deep_share_valid": round(fitted.deep_share_valid, 4),
         "deep_share_test": round(deep_share, 4) if deep_share is not None else None,
     }
-    return TrainResult(fitted.model, fitted.policy, metrics, data.sha256, time.perf_counter() - t0)
+    if src.regression:
+        say(f"scoring the regression set ({len(src.regression):,} independently written listings)")
+        y_rg = _labels(src.regression)
+        s_rg = fitted.model.predict_scores([r.listing for r in src.regression])
+        metrics["regression"] = category_metrics(y_rg, s_rg, CATEGORIES, fitted.policy)
+    sha = data.sha256 if written is None else _combined_sha(data.sha256, written.sha256)
+    return TrainResult(fitted.model, fitted.policy, metrics, sha, time.perf_counter() - t0)
+
+
+def _combined_sha(*parts: str) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _source_summary(
+    data: Dataset, written: WrittenParts | None, weights: dict[str, float] | None
+) -> dict[str, Any]:
+    w = {**SOURCE_WEIGHTS, **(weights or {})}
+    out: dict[str, Any] = {GENERATED: {"rows": len(data.rows), "sha256": data.sha256, "weight": w[GENERATED]}}
+    if written is not None:
+        out[WRITTEN] = {
+            "sha256": written.sha256,
+            "train": len(written.train),
+            "validation": len(written.valid),
+            "regression": len(written.regression),
+            "weight": w[WRITTEN],
+        }
+    return out
 
 
 def train_and_register(
@@ -208,8 +277,11 @@ def train_and_register(
     actor: str = "trainer",
     progress: Progress | None = None,
     image_scorer: ImageScorer | None = None,
+    written: WrittenParts | None = None,
 ) -> tuple[ModelVersionRecord, TrainResult]:
-    result = train(data, config, progress, image_scorer=image_scorer)
+    result = train(data, config, progress, image_scorer=image_scorer, written=written)
+    regression = regression_set_for(written)
+    result.metrics[REGRESSION_META_KEY] = regression.metadata()
     now = datetime.now(UTC)
     version = new_model_version(model_name, result.data_sha256, now)
     import lightgbm
@@ -227,6 +299,7 @@ def train_and_register(
             "metrics": result.metrics,
             "training_data_sha256": result.data_sha256,
             "training_rows": len(data.rows),
+            REGRESSION_META_KEY: regression.metadata(),
             "train_seconds": round(result.train_seconds, 1),
             "libraries": {
                 "python": platform.python_version(),
@@ -235,6 +308,7 @@ def train_and_register(
                 "numpy": np.__version__,
             },
         },
+        files=regression.files(),
     )
     record = ModelVersionRecord(
         version=version,

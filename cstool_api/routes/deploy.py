@@ -83,9 +83,7 @@ def compare(principal: Lead, state: StateDep) -> dict[str, Any]:
 def promote(body: PromoteIn, principal: Admin, state: StateDep) -> dict[str, Any]:
     if body.force and not body.reason:
         raise ApiError(422, "validation", "a forced promotion needs a reason")
-    config = deploy.GateConfig(
-        min_shadow=state.settings.promote_min_shadow, max_hide_ratio=state.settings.promote_max_hide_ratio
-    )
+    config = deploy.GateConfig.from_settings(state.settings)
     try:
         result = deploy.promote(
             state.store, actor=principal.actor, reason=body.reason, force=body.force, config=config

@@ -84,6 +84,9 @@ class CascadeModel:
         self.combiners = dict(combiners or {})
         self.image_band = image_band
         self.image_scorer: ImageScorer | None = None
+        self.novelty_threshold: float | None = None
+        """Novelty above which a listing is unfamiliar and is reported instead of hidden (chosen on
+        validation, ``lovemachine.classifiers.novelty``); None: no novelty check."""
 
     # --------------------------------------------------------------- run-time wiring
     def attach_image_scorer(self, scorer: ImageScorer | None) -> None:
@@ -169,6 +172,13 @@ class CascadeModel:
 
     def predict_scores(self, listings: Sequence[Listing]) -> np.ndarray:
         return self.predict_detailed(listings).scores
+
+    def novelty(self, listings: Sequence[Listing]) -> np.ndarray:
+        return self.fast.novelty(listings)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("novelty_threshold", None)  # artifacts saved before novelty existed
+        self.__dict__.update(state)
 
     def explain_batch(
         self, listings: Sequence[Listing], categories: Sequence[str], top: int = 3

@@ -17,10 +17,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from lovemachine.categories import CATEGORIES
+from lovemachine.categories import CATEGORIES, COUNTERFEIT, KEYWORD_STUFFING
+from lovemachine.classifiers.novelty import NoveltyModel
 from lovemachine.features.brands import BrandLexicon
+from lovemachine.features.lexicon import lexicon_matches
 from lovemachine.features.tabular import FEATURE_NAMES, PriceReference, TabularFeaturizer, known_brands
-from lovemachine.features.text import listing_text, tokens
+from lovemachine.features.text import _TOKEN, listing_text, readable_term, tokens
 from lovemachine.listings import Listing
 
 Progress = Callable[[str], None]
@@ -59,12 +61,21 @@ class FastTierModel:
 
     # ------------------------------------------------------------------ training
     def fit(
-        self, listings: Sequence[Listing], y: np.ndarray, progress: Progress | None = None
+        self,
+        listings: Sequence[Listing],
+        y: np.ndarray,
+        progress: Progress | None = None,
+        *,
+        sample_weight: np.ndarray | None = None,
     ) -> FastTierModel:
+        """``sample_weight``: per-row weight (per-source weights, ``trainers.sources``); default 1."""
         say = progress or (lambda _msg: None)
         y = np.asarray(y, dtype=np.int8)
         if y.shape != (len(listings), len(self.categories)):
             raise ValueError(f"y must have shape ({len(listings)}, {len(self.categories)}), got {y.shape}")
+        w = np.ones(len(listings)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if w.shape != (len(listings),) or not np.all(np.isfinite(w)) or np.any(w < 0):
+            raise ValueError(f"sample_weight must be {len(listings)} finite weights >= 0")
         texts = [listing_text(x.title, x.description, x.brand) for x in listings]
         self.lexicon_ = BrandLexicon(known_brands(listings))
         self.prices_ = PriceReference.fit(listings, clean=list(y.sum(axis=1) == 0), lexicon=self.lexicon_)
@@ -87,11 +98,13 @@ class FastTierModel:
             if 0 < yk.sum() < len(yk) and min(yk.sum(), len(yk) - yk.sum()) >= self.cv:
                 folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
                 for tr, te in folds.split(X, yk):
-                    lr = self._logreg().fit(X[tr], yk[tr])
+                    lr = self._logreg().fit(X[tr], yk[tr], sample_weight=w[tr])
                     oof[te, k] = lr.predict_proba(X[te])[:, 1]
-            head = self._logreg().fit(X, yk) if 0 < yk.sum() < len(yk) else None
+            head = self._logreg().fit(X, yk, sample_weight=w) if 0 < yk.sum() < len(yk) else None
             coefs.append(head.coef_[0] if head is not None else np.zeros(X.shape[1]))
             intercepts.append(head.intercept_[0] if head is not None else (10.0 if yk.any() else -10.0))
+        say("novelty: nearest training listings")
+        self.novelty_ = NoveltyModel(random_state=self.random_state).fit(X)
         self.head_coef_ = np.asarray(coefs, dtype=np.float32).T  # (n_features, n_categories)
         self.head_intercept_ = np.asarray(intercepts, dtype=np.float32)
         Z = np.hstack([oof, T])
@@ -110,7 +123,9 @@ class FastTierModel:
                 "num_threads": 2,
                 "verbose": -1,
             }
-            data = lgb.Dataset(Z, label=y[:, k], feature_name=self.feature_names_, free_raw_data=True)
+            data = lgb.Dataset(
+                Z, label=y[:, k], weight=w, feature_name=self.feature_names_, free_raw_data=True
+            )
             self.boosters_.append(lgb.train(params, data, num_boost_round=self.n_estimators))
         return self
 
@@ -132,6 +147,16 @@ class FastTierModel:
         texts = [listing_text(x.title, x.description, x.brand) for x in listings]
         Z = np.hstack([self.text_scores(texts), self.tabular_.transform(listings, texts)])
         return np.column_stack([b.predict(Z) for b in self.boosters_])
+
+    def novelty(self, listings: Sequence[Listing]) -> np.ndarray:
+        """How unlike the training listings each listing is (``NoveltyModel``); NaN for a model
+        trained before novelty existed."""
+        if not hasattr(self, "novelty_"):
+            return np.full(len(listings), np.nan)
+        if not listings:
+            return np.zeros(0)
+        texts = [listing_text(x.title, x.description, x.brand) for x in listings]
+        return self.novelty_.score(self.vectorizer_.transform(texts))
 
     def explain_features(self, listing: Listing) -> dict[str, float]:
         """The tabular signals for one listing, by name (used in reasons)."""
@@ -162,19 +187,42 @@ class FastTierModel:
             cols, vals = X.indices[lo:hi], X.data[lo:hi] * self.head_coef_[X.indices[lo:hi], k]
             evidence: list[str] = []
             if len(vals):
-                order = np.argsort(-vals)[:top]
-                terms = [str(self.terms_[cols[i]]) for i in order if vals[i] > 0.05]
+                whole = set(_TOKEN.findall(texts[r]))
+                order = np.argsort(-vals)
+                terms: list[str] = []
+                for i in order:
+                    if vals[i] <= 0.05 or len(terms) == top:
+                        break
+                    term = readable_term(str(self.terms_[cols[i]]), whole)
+                    if term is not None and term not in terms:
+                        terms.append(term)
                 if terms:
-                    evidence.append(f"{category}: text evidence " + ", ".join(repr(t) for t in terms))
+                    evidence.append(f"{category}: words " + ", ".join(repr(t) for t in terms))
+            policy_terms = [t for t in lexicon_matches(texts[r]).get(category, []) if len(t) >= 2]
+            if policy_terms:
+                evidence.append(f"{category}: policy terms " + ", ".join(repr(t) for t in policy_terms[:top]))
             row = T[r]
-            if row[idx["has_brand_reference"]] and row[idx["brand_price_ratio"]] < -1.2:
-                pct = 100 * float(np.exp(row[idx["brand_price_ratio"]]))
-                evidence.append(f"{category}: price is {pct:.0f}% of the brand's usual price")
-            if row[idx["n_distinct_brands"]] >= 5:
+            if category == COUNTERFEIT:
+                evidence.extend(_price_evidence(row, idx))
+            if category == KEYWORD_STUFFING and row[idx["n_distinct_brands"]] >= 5:
                 evidence.append(
                     f"{category}: text names {int(row[idx['n_distinct_brands']])} distinct brands"
                 )
-            if row[idx["n_hashtags"]] >= 8:
+            if category == KEYWORD_STUFFING and row[idx["n_hashtags"]] >= 8:
                 evidence.append(f"{category}: {int(row[idx['n_hashtags']])} hashtags")
             out.append(evidence)
         return out
+
+
+def _price_evidence(row: np.ndarray, idx: dict[str, int]) -> list[str]:
+    """A price far below the brand's usual price, or below the cheapest genuine item it names."""
+    out = []
+    if row[idx["has_brand_reference"]] and row[idx["brand_price_ratio"]] < -1.2:
+        pct = 100 * float(np.exp(row[idx["brand_price_ratio"]]))
+        out.append(f"{COUNTERFEIT}: price is {pct:.0f}% of the brand's usual price")
+    floor = float(row[idx["luxury_floor_ratio"]])
+    if np.isfinite(floor) and floor < -1.0:
+        out.append(
+            f"{COUNTERFEIT}: price is {100 * np.exp(floor):.0f}% of the cheapest genuine item it names"
+        )
+    return out

@@ -56,6 +56,7 @@ def run_demo(
     from lovemachine.synth import write_jsonl
     from lovemachine.synth.images import image_kind
     from trainers.dataset import load_jsonl
+    from trainers.sources import load_written
     from trainers.train import TrainConfig, train_and_register
     from workers.bootstrap import build_worker, make_image_scorer
 
@@ -108,6 +109,7 @@ def run_demo(
             actor="demo",
             progress=lambda m: status.update(f"training: {m}"),
             image_scorer=make_image_scorer(s),
+            written=load_written(),
         )
     console.print(
         f"[green]✓[/] trained {record.version} on {train_n:,} listings in {result.train_seconds:.1f}s "

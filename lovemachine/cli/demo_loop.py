@@ -14,10 +14,11 @@
    offline evaluation finds it better;
 6. shadow: more of the shifted stream; the challenger scores it beside the champion while CS keeps
    labelling; the comparison;
-7. promotion through the gates (``POST /api/v1/models/promote``). The new slang adds hides, so the
-   hide-volume gate may block: the loop then overrides it (``force`` with the evidence as the reason)
-   only if the CS labels that arrived meanwhile confirm the challenger's extra hides, never past the
-   offline evaluation or the artifact check; the worker switches;
+7. promotion through the gates (``POST /api/v1/models/promote``). The new slang adds hides or
+   reports, so the hide- or report-volume gate may block: the loop then overrides it (``force`` with
+   the evidence as the reason) only if the CS labels that arrived meanwhile confirm the challenger's
+   extra flags, never past fewer hides than the bound, the offline evaluation, the review capacity,
+   the precision gates or the artifact check; the worker switches;
 8. after: the new champion's catch rate on the new slang, before -> after; rollback is one call away
    (the demo rolls back and forward again to show it).
 
@@ -69,6 +70,7 @@ ACTOR = "demo-loop"
 CRON = "0 3 * * *"
 DEFAULT_MIN_SHADOW = Settings.model_fields["promote_min_shadow"].default
 DEFAULT_AUDIT_ALLOWED = Settings.model_fields["audit_sample_rate_allowed"].default
+DEFAULT_REVIEW_CAPACITY = Settings.model_fields["review_capacity_per_day"].default
 
 
 @dataclass(frozen=True)
@@ -156,10 +158,14 @@ class LoopResult:
 
 def loop_settings(home: Path, broker: str, config: LoopConfig) -> Settings:
     """The loop's configuration: its own database and artifacts under ``home``, and the few demo
-    changes the output names (audit rate, alias polling, a shadow that never yields)."""
+    changes the output names (audit rate, alias polling, a shadow that never yields, and, while its
+    reviewer labels every open item, a review capacity of every listing: the synthetic stream is a
+    quarter violations, far above the share production's capacity is sized for)."""
     overrides: dict[str, Any] = {}
     if config.min_shadow is not None:
         overrides["promote_min_shadow"] = config.min_shadow
+    if config.review_capacity is None:  # the reviewer labels every open item: CS keeps up with any load
+        overrides["review_capacity_per_day"] = Settings.model_fields["daily_listings"].default
     return Settings(
         database_url=f"sqlite:///{home / 'lovemachine.db'}",
         artifact_dir=home / "artifacts",
@@ -345,12 +351,25 @@ class _Loop:
             if s.promote_min_shadow != DEFAULT_MIN_SHADOW
             else ""
         )
+        capacity = (
+            f"CS's {s.review_capacity_per_day:,} review items/day for {s.daily_listings:,} listings"
+            + (
+                " (the demo's reviewer labels every open item: production default "
+                f"{DEFAULT_REVIEW_CAPACITY:,})"
+                if s.review_capacity_per_day != DEFAULT_REVIEW_CAPACITY
+                else ""
+            )
+        )
         console.print(
             f"demo settings: the audit sample takes {s.audit_sample_rate_allowed:.0%} of allowed listings "
             f"(production default {DEFAULT_AUDIT_ALLOWED:.1%}) so that it reaches the new slang within one "
             f"small stream; workers look for alias moves every {s.rules_refresh_seconds:g} s; the shadow "
-            f"scores every batch (no backlog yield); promotion gates as in production: {gate}, hides ≤ "
-            f"{s.promote_max_hide_ratio:g}× the champion's",
+            f"scores every batch (no backlog yield); promotion gates as in production: {gate}, hides "
+            f"{s.promote_min_hide_ratio:g}× to {s.promote_max_hide_ratio:g}× the champion's, reports ≤ "
+            f"{s.promote_max_report_ratio:g}× the champion's (counted as at least {s.promote_report_floor}), "
+            f"review load within {capacity}, precision on the CS labels that arrive meanwhile at most "
+            f"{s.promote_max_precision_drop * 100:g} points below the champion's and hides "
+            f"≥ {s.promote_min_hide_precision:.0%} right (once {s.promote_min_labelled} labels)",
             highlight=False,
         )
         with step("database schema (alembic upgrade head)"):
@@ -474,6 +493,7 @@ class _Loop:
     def train_champion(self) -> str:
         from lovemachine.synth import write_jsonl
         from trainers.dataset import load_jsonl
+        from trainers.sources import load_written
         from trainers.train import TrainConfig, train_and_register
 
         cfg, s = self.cfg, self.settings
@@ -491,6 +511,7 @@ class _Loop:
                 config=TrainConfig(deep=False, seed=cfg.seed),
                 actor=ACTOR,
                 progress=lambda m: status.update(f"training: {m}"),
+                written=load_written(),
             )
         console.print(
             f"[green]✓[/] trained [bold]{self.name(record.version)}[/] = {record.version} on {cfg.train_n:,} "
@@ -788,9 +809,9 @@ class _Loop:
         )
 
     def promote(self) -> bool:
-        """Promote through the gates; when only the hide-volume (or shadow-sample) gate blocks and the CS
-        labels that arrived meanwhile confirm the challenger's extra hides, do what an admin would:
-        override it with the evidence as the recorded reason (``--force --reason``)."""
+        """Promote through the gates; when only the hide- or report-volume (or shadow-sample) gate
+        blocks and the CS labels that arrived meanwhile confirm the challenger's extra flags, do what an
+        admin would: override it with the evidence as the recorded reason (``--force --reason``)."""
         result = self.result
         r = self.admin.post(
             "/api/v1/models/promote", json={"reason": "catches the new gift-card slang in shadow"}
@@ -803,7 +824,7 @@ class _Loop:
             evidence = self.override_evidence(failed)
             if evidence is None:
                 console.print(
-                    "the champion stays live: the CS labels do not show the extra hides are right. An admin "
+                    "the champion stays live: the CS labels do not show the extra flags are right. An admin "
                     "may still override with a recorded reason: `lovemachine deploy promote --force --reason`"
                 )
                 return False
@@ -832,12 +853,21 @@ class _Loop:
         return True
 
     def override_evidence(self, failed: Sequence[str]) -> str | None:
-        """Why overriding the failed gates is justified, or None: never past the offline evaluation or
-        the artifact; the hide-volume gate only where every category the challenger hides more in has
-        at least 20 CS labels on its flags since the shadow began, 95% of them confirmed."""
-        if any(not line.startswith(("hide volume", "shadow sample")) for line in failed):
+        """Why overriding the failed gates is justified, or None: never past the offline evaluation, the
+        review capacity, the precision gates or the artifact, nor past fewer hides than the champion's
+        bound (violations left visible); the hide- and report-volume gates only where every category
+        the challenger flags over 10% more in (a few more is noise) has at least 20 CS labels on its
+        flags since the shadow began, 95% of them confirmed."""
+        if any(not line.startswith(("hide volume", "report volume", "shadow sample")) for line in failed):
             return None
-        more = [x for x in self.comparison.categories if x.challenger_hide > x.champion_hide]
+        c = self.comparison
+        if c.challenger_hides < self.settings.promote_min_hide_ratio * c.champion_hides:
+            return None
+        more = [
+            x
+            for x in c.categories
+            if x.challenger_hide + x.challenger_report > 1.1 * (x.champion_hide + x.champion_report)
+        ]
         proof = []
         for x in more:
             p, n = x.challenger_precision, x.challenger_labelled
@@ -847,7 +877,7 @@ class _Loop:
         if not proof:
             return None
         return (
-            "the extra hides are the new slang, and CS labels since the shadow began confirm the "
+            "the extra flags are the new slang, and CS labels since the shadow began confirm the "
             f"challenger's flags ({', '.join(proof)})"
         )
 

@@ -79,7 +79,8 @@ def print_comparison(c: Comparison) -> None:
     console.print(
         f"challenger [bold]{c.challenger}[/] vs champion [bold]{c.champion}[/]: {c.both_scored:,} listings "
         f"scored by both over {window} ({rate}); agreement {_pct(c.agreement)}; "
-        f"hides {c.champion_hides:,} -> {c.challenger_hides:,}; CS labels since: {c.labelled:,}"
+        f"hides {c.champion_hides:,} -> {c.challenger_hides:,}; reports {c.champion_reports:,} -> "
+        f"{c.challenger_reports:,}; CS labels since: {c.labelled:,}"
     )
     t = Table(title="per category (challenger - champion per day; precision on CS labels, n)")
     for col in (
@@ -175,19 +176,90 @@ def promote_command(
     ] = None,
     max_hide_ratio: Annotated[
         float | None,
-        typer.Option(help="gate: challenger/champion hides [env: LOVEMACHINE_PROMOTE_MAX_HIDE_RATIO]"),
+        typer.Option(
+            help="gate: challenger/champion hides, at most [env: LOVEMACHINE_PROMOTE_MAX_HIDE_RATIO]"
+        ),
+    ] = None,
+    min_hide_ratio: Annotated[
+        float | None,
+        typer.Option(
+            help="gate: challenger/champion hides, at least; fewer leave violations visible "
+            "[env: LOVEMACHINE_PROMOTE_MIN_HIDE_RATIO]"
+        ),
+    ] = None,
+    review_capacity_per_day: Annotated[
+        int | None,
+        typer.Option(
+            help="gate: review items (reports + hides) CS works a day "
+            "[env: LOVEMACHINE_REVIEW_CAPACITY_PER_DAY]",
+        ),
+    ] = None,
+    daily_listings: Annotated[
+        int | None,
+        typer.Option(
+            help="listings a day: a shadow under an hour is held to capacity / listings "
+            "[env: LOVEMACHINE_DAILY_LISTINGS]"
+        ),
+    ] = None,
+    max_report_ratio: Annotated[
+        float | None,
+        typer.Option(
+            help="gate: challenger/champion reports, at most [env: LOVEMACHINE_PROMOTE_MAX_REPORT_RATIO]"
+        ),
+    ] = None,
+    report_floor: Annotated[
+        int | None,
+        typer.Option(
+            help="the report ratio counts the champion's reports as at least this many "
+            "[env: LOVEMACHINE_PROMOTE_REPORT_FLOOR]"
+        ),
+    ] = None,
+    min_labelled: Annotated[
+        int | None,
+        typer.Option(
+            help="gates: CS labels on the challenger's flags (hides) before its precision (hide precision) "
+            "is checked [env: LOVEMACHINE_PROMOTE_MIN_LABELLED]"
+        ),
+    ] = None,
+    max_precision_drop: Annotated[
+        float | None,
+        typer.Option(
+            help="gate: the challenger's precision on CS labels, at most this below the champion's "
+            "[env: LOVEMACHINE_PROMOTE_MAX_PRECISION_DROP]"
+        ),
+    ] = None,
+    min_hide_precision: Annotated[
+        float | None,
+        typer.Option(
+            help="gate: share of the challenger's labelled hides CS confirmed, at least "
+            "[env: LOVEMACHINE_PROMOTE_MIN_HIDE_PRECISION]"
+        ),
     ] = None,
     database_url: DbUrl = None,
 ) -> None:
     """Make the challenger the champion if its gates pass: offline evaluation eligible, shadow sample
-    large enough, hide volume within bound, artifact verified."""
+    large enough, hide volume within bounds both ways, review load within CS's capacity, no flood of
+    reports, precision on the CS labels that arrived meanwhile (when there are enough), artifact
+    verified."""
     if force and not reason.strip():
         fail("--force needs --reason: say why the gates are overridden")
     with _store(database_url) as (store, s):
-        config = deploy.GateConfig(
-            min_shadow=min_shadow if min_shadow is not None else s.promote_min_shadow,
-            max_hide_ratio=max_hide_ratio if max_hide_ratio is not None else s.promote_max_hide_ratio,
-        )
+        try:
+            config = deploy.GateConfig.from_settings(
+                s,
+                min_shadow=min_shadow,
+                max_hide_ratio=max_hide_ratio,
+                min_hide_ratio=min_hide_ratio,
+                review_capacity_per_day=review_capacity_per_day,
+                daily_listings=daily_listings,
+                max_report_ratio=max_report_ratio,
+                report_floor=report_floor,
+                min_labelled=min_labelled,
+                max_precision_drop=max_precision_drop,
+                min_hide_precision=min_hide_precision,
+            )
+        except ValueError as exc:
+            fail(str(exc))
         try:
             result = deploy.promote(store, actor=_actor(actor), reason=reason, force=force, config=config)
         except PromotionBlockedError as exc:

@@ -7,12 +7,15 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from lovemachine.cli.common import console, fail, progress_bar, settings, setup_logging, step
 from lovemachine.listings import ListingEvent
+
+if TYPE_CHECKING:
+    from lovemachine.config import Settings
 
 app = typer.Typer(
     name="lovemachine",
@@ -98,10 +101,21 @@ def train(
     images: Annotated[
         bool, typer.Option("--images/--no-images", help="fetch and score images of adult-band listings")
     ] = False,
+    written: Annotated[
+        bool,
+        typer.Option(
+            "--written/--no-written",
+            help="also learn from the independently written corpus (data/written/, docs/data.md); its "
+            "regression part is scored and reported, never learned from",
+        ),
+    ] = True,
     database_url: DbUrl = None,
     artifact_dir: ArtifactDir = None,
 ) -> None:
-    """Train the four classifiers, choose thresholds on held-out data, register the model version."""
+    """Train the four classifiers, choose thresholds on held-out data, register the model version.
+
+    Thresholds are chosen at the live base rates (LOVEMACHINE_BASE_RATES) with the report bands capped
+    by review capacity (LOVEMACHINE_REVIEW_CAPACITY_PER_DAY / LOVEMACHINE_DAILY_LISTINGS)."""
     from lovemachine.adapters.sql import SqlStore, make_engine
     from lovemachine.adapters.sql.migrate import upgrade
     from lovemachine.errors import InvalidEventError
@@ -129,6 +143,17 @@ def train(
             dataset = load_jsonl(data)
     except InvalidEventError as exc:
         fail(str(exc))
+    from trainers.base_rates import resolve_base_rates
+
+    rates = resolve_base_rates(s.base_rates)
+    written_parts = None
+    if written:
+        from trainers.sources import WRITTEN_PATH, load_written
+
+        if not WRITTEN_PATH.exists():
+            fail(f"{WRITTEN_PATH} is missing (a source checkout has it); or train with --no-written")
+        with step(f"reading the written corpus {WRITTEN_PATH}"):
+            written_parts = load_written()
     upgrade(s.database_url)
     store = SqlStore(make_engine(s.database_url))
     with console.status("training") as status:
@@ -137,21 +162,38 @@ def train(
             registry=store,
             artifact_dir=s.artifact_dir,
             model_name=s.model_name,
-            config=TrainConfig(split=split, seed=seed, deep=deep, calibration=calibration),
+            config=TrainConfig(
+                split=split,
+                seed=seed,
+                deep=deep,
+                calibration=calibration,
+                base_rates=rates.rates,
+                max_flag_rate=max_flag_rate(s),
+            ),
+            written=written_parts,
             make_champion=champion,
             progress=lambda m: status.update(f"training: {m}"),
             image_scorer=make_image_scorer(s) if images else None,
         )
     console.print(f"[green]✓[/] trained {record.version} in {result.train_seconds:.1f}s")
-    _print_metrics(result.metrics["test"])
+    _print_metrics(result.metrics["test"], "held-out test split (synthetic: the generator's own dialect)")
+    if "regression" in result.metrics:
+        _print_metrics(
+            result.metrics["regression"], "regression set (written by other people, never learned from)"
+        )
     if champion:
         console.print(f"[bold]{record.version}[/] is now the champion (live model)")
 
 
-def _print_metrics(per_cat: dict[str, dict[str, object]]) -> None:
+def max_flag_rate(s: Settings) -> float:
+    """The review-capacity cap on the report bands: capacity per day / listings per day."""
+    return min(1.0, s.review_capacity_per_day / s.daily_listings)
+
+
+def _print_metrics(per_cat: dict[str, dict[str, object]], title: str) -> None:
     from rich.table import Table
 
-    t = Table(title="held-out test split")
+    t = Table(title=title)
     for col in (
         "category",
         "support",

@@ -44,7 +44,17 @@ BaseData = Annotated[
 ]
 BaseN = Annotated[int, typer.Option("--base-n", min=100, help="size of the default synthetic base data")]
 BaseSeed = Annotated[int, typer.Option("--base-seed", help="seed of the default synthetic base data")]
-NoBase = Annotated[bool, typer.Option("--no-base", help="train on the labels alone")]
+NoBase = Annotated[
+    bool, typer.Option("--no-base", help="train without the base data (labels and written corpus)")
+]
+NoWritten = Annotated[
+    bool,
+    typer.Option(
+        "--no-written",
+        help="do not train on the written corpus (data/written/train_written.jsonl: listings and hard "
+        "negatives by independent writers; its regression part is never trained on either way)",
+    ),
+]
 MinLabels = Annotated[
     int, typer.Option("--min-labels", min=1, help="refuse to run (exit 1) with fewer usable labels")
 ]
@@ -84,6 +94,7 @@ class _Options:
     images: bool
     eval_config: Path | None
     seed: int
+    no_written: bool = False
 
 
 def _config(s: Settings, o: _Options) -> RetrainConfig:
@@ -116,8 +127,15 @@ def _config(s: Settings, o: _Options) -> RetrainConfig:
             label_weight=o.label_weight,
             seed=o.seed,
         ),
-        train=TrainConfig(seed=o.seed, deep=o.deep, calibration=o.calibration),
+        train=TrainConfig(
+            seed=o.seed,
+            deep=o.deep,
+            calibration=o.calibration,
+            max_flag_rate=min(1.0, s.review_capacity_per_day / s.daily_listings),
+        ),
         eval_config=o.eval_config,
+        written=not o.no_written,
+        base_rates=s.base_rates or None,
     )
 
 
@@ -168,6 +186,7 @@ def retrain_command(
     base_n: BaseN = 30_000,
     base_seed: BaseSeed = 0,
     no_base: NoBase = False,
+    no_written: NoWritten = False,
     min_labels: MinLabels = 200,
     test_fraction: TestFraction = 0.2,
     min_test_labels: MinTest = 50,
@@ -183,8 +202,11 @@ def retrain_command(
     """Retrain from CS labels; the new version becomes the challenger if it beats the live model.
 
     Snapshots the CS and audit labels (with the base data) and records their provenance, trains every
-    model, evaluates it against the live model on the newest labels (held out by time), and registers
-    the new version with its report.
+    model on them with the negatives it needs (the base data's clean rows, the audit sample's allowed
+    listings, the written corpus), evaluates it against the live model on the newest labels (held out
+    by time), held-out clean listings and the regression set kept with the live model, and registers
+    the new version with its report. Eligible: better PR-AUC, and no more clean listings flagged
+    (+1 pt at most) or regression-set listings hidden than the live model.
 
     The champion (live model) is never changed: promote with `lovemachine deploy promote`. Every run
     is recorded (CS tool: Training); a run that fails is recorded with its error and exits 1, as does
@@ -195,7 +217,7 @@ def retrain_command(
     s = settings(database_url=database_url, artifact_dir=artifact_dir)
     opts = _Options(
         base_data, base_n, base_seed, no_base, min_labels, test_fraction, min_test_labels, label_weight,
-        deep, calibration, images, eval_config, seed,
+        deep, calibration, images, eval_config, seed, no_written,
     )  # fmt: skip
     try:
         out = run_retrain(s, opts, trigger="manual", actor="cli")
@@ -213,13 +235,32 @@ def _print_outcome(out: RetrainOutcome) -> None:
         f"#{out.snapshot_id} ({snap.get('label_rows', '?')} label rows, {labels.get('disagreements', 0)} "
         f"disagreements, {labels.get('overturned', 0)} overturned)"
     )
+    ev = out.record.metrics.get("evaluation")
+    if isinstance(ev, dict) and ev.get("clean_rows"):
+        cand = f"{_pct(ev.get('clean_flag_rate'))} ({ev.get('clean_hidden')} hidden"
+        live = f"{_pct(ev.get('live_clean_flag_rate'))} ({ev.get('live_clean_hidden')} hidden"
+        console.print(
+            f"  clean listings flagged: {cand}, {ev.get('regression_hidden')} of them in the regression set) "
+            f"vs live {live}, {ev.get('live_regression_hidden')}) on {ev['clean_rows']:,} clean rows; "
+            f"mean {ev.get('primary_metric')} {_num(ev.get('mean'))} "
+            f"({_num(ev.get('mean_delta'), sign=True)} vs live)",
+            highlight=False,
+        )
     for reason in out.reasons:
-        console.print(f"  {reason}")
+        console.print(f"  {reason}", highlight=False)
     if out.eligible:
         console.print(f"[bold]{out.record.version}[/] is now the [bold]challenger[/] (champion unchanged)")
     else:
         console.print(f"[yellow]not eligible:[/] {out.record.version} is registered without an alias")
     console.print(f"report: {out.report_dir / 'report.md'}  (html: {out.report_dir / 'report.html'})")
+
+
+def _pct(x: Any) -> str:
+    return f"{x:.1%}" if isinstance(x, int | float) else "–"
+
+
+def _num(x: Any, *, sign: bool = False) -> str:
+    return (f"{x:+.4f}" if sign else f"{x:.4f}") if isinstance(x, int | float) else "–"
 
 
 def scheduler_command(
@@ -230,6 +271,7 @@ def scheduler_command(
     base_n: BaseN = 30_000,
     base_seed: BaseSeed = 0,
     no_base: NoBase = False,
+    no_written: NoWritten = False,
     min_labels: MinLabels = 200,
     test_fraction: TestFraction = 0.2,
     min_test_labels: MinTest = 50,
@@ -260,7 +302,7 @@ def scheduler_command(
         fail(str(exc))
     opts = _Options(
         base_data, base_n, base_seed, no_base, min_labels, test_fraction, min_test_labels, label_weight,
-        deep, calibration, images, eval_config, seed,
+        deep, calibration, images, eval_config, seed, no_written,
     )  # fmt: skip
     stop = threading.Event()
 

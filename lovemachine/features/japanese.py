@@ -40,7 +40,7 @@ def _tokenizer() -> Any:
     if _state.tokenizer is None:
         from sudachipy import Dictionary, SplitMode
 
-        _state.tokenizer = Dictionary(dict="core").tokenizer(mode=SplitMode.C, fields={"surface"})
+        _state.tokenizer = Dictionary(dict="core").create(mode=SplitMode.C, fields={"surface"})
     return _state.tokenizer
 
 

@@ -294,11 +294,30 @@ _AUTOMATON = _automaton()
 def lexicon_counts(normalised: str) -> list[int]:
     """Matches per category (in ``TERMS`` order) in an already normalised text."""
     counts = [0] * len(TERMS)
+    for k, _term in _matches(normalised):
+        counts[k] += 1
+    return counts
+
+
+def lexicon_matches(normalised: str) -> dict[str, list[str]]:
+    """The policy terms found, per category (distinct, in order of appearance): evidence a person
+    can read. Masked spellings are reported as found (``ア○ゾン``)."""
+    cats = list(TERMS)
+    out: dict[str, list[str]] = {}
+    for k, term in _matches(normalised):
+        found = out.setdefault(cats[k], [])
+        if term not in found:
+            found.append(term)
+    return out
+
+
+def _matches(normalised: str) -> list[tuple[int, str]]:
     text = normalised.translate(_FOLD_AND_MASK)
     if " " in text:
         text = _SPACED_RUN.sub(lambda m: m.group().replace(" ", ""), text)
     text = _LEET.sub(lambda m: m.group().translate(_UNLEET), text)
     n = len(text)
+    out: list[tuple[int, str]] = []
     for end, (k, term) in _AUTOMATON.iter(text):
         start = end - len(term) + 1
         # Latin terms match whole words only: "cash" is not in "cashmere"
@@ -306,8 +325,8 @@ def lexicon_counts(normalised: str) -> list[int]:
             continue
         if _is_word(term[-1]) and end + 1 < n and _is_word(text[end + 1]):
             continue
-        counts[k] += 1
-    return counts
+        out.append((k, term))
+    return out
 
 
 def _is_word(ch: str) -> bool:

@@ -85,3 +85,26 @@ def tokens(normalised: str) -> list[str]:
 def listing_text(title: str, description: str, brand: str | None = None) -> str:
     """The text a model sees: title, brand and description, normalised."""
     return normalise(f"{title} {brand or ''} {description}")
+
+
+def readable_term(feature: str, whole_tokens: set[str]) -> str | None:
+    """The words a model feature stands for, if a person can read them as evidence; else None.
+
+    Readable: dictionary words (``w:ギフト券``), Latin words and their de-leeted or de-spaced forms,
+    pairs of whole tokens (``gift_card`` -> "gift card", ``ギフト_券`` -> "ギフト券"), and kana/kanji
+    runs that stand whole in this listing (``whole_tokens``). Not readable: character trigrams
+    (``c:vui``) and character bigrams cut from a longer run ('もお', 'けで'), which are fragments.
+    """
+    if feature.startswith("c:"):
+        return None
+    if feature.startswith("w:"):
+        word = feature[2:]
+        return word if len(word) >= 2 else None
+    if "_" in feature and not feature.startswith("_"):
+        left, _, right = feature.partition("_")
+        if left and right:
+            latin = left[0] < "\u3040" and right[0] < "\u3040"
+            return f"{left} {right}" if latin else left + right
+    if feature[0] < "\u3040":
+        return feature if len(feature) >= 2 and any(ch.isalpha() for ch in feature) else None
+    return feature if feature in whole_tokens and len(feature) >= 2 else None

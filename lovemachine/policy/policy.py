@@ -85,7 +85,11 @@ def decide(
     model_version: str,
     rule_matches: Sequence[RuleMatch] = (),
     decided_at: datetime | None = None,
+    abstain: str | None = None,
 ) -> Decision:
+    """``abstain``: why the model may not hide this listing on its own (``unfamiliar listing: ...``);
+    a score at or above the hide threshold then reports it instead, with that reason. A CS rule's
+    hide is a person's decision and is not affected."""
     action = Action.ALLOW
     driver: tuple[float, str] | None = None
     reasons: list[str] = []
@@ -94,9 +98,15 @@ def decide(
         s = float(scores.get(cat, 0.0))
         if t is None:
             continue
-        if s >= t.hide:
+        if s >= t.hide and abstain is None:
             cat_action = Action.HIDE
             reasons.append(f"{cat}: score {s:.3f} >= hide threshold {t.hide:.3f} ({DESCRIPTIONS[cat]})")
+        elif s >= t.hide:
+            cat_action = Action.REPORT
+            reasons.append(
+                f"{cat}: score {s:.3f} >= hide threshold {t.hide:.3f} ({DESCRIPTIONS[cat]}); "
+                f"reported, not hidden: {abstain}"
+            )
         elif s >= t.report:
             cat_action = Action.REPORT
             reasons.append(f"{cat}: score {s:.3f} >= report threshold {t.report:.3f} ({DESCRIPTIONS[cat]})")
@@ -115,6 +125,8 @@ def decide(
     category = rule_driver if rule_driver is not None else (driver[1] if driver else None)
     if action is Action.ALLOW:
         category = None
+    if abstain is not None and action is Action.REPORT and any("reported, not hidden" in r for r in reasons):
+        reasons.insert(0, abstain)
     return Decision(
         listing_id=listing_id,
         listing_version=listing_version,

@@ -1,4 +1,4 @@
-"""Model artifacts on disk: ``<artifact_dir>/<version>/model.pkl`` + ``metadata.json``.
+"""Model artifacts on disk: ``<artifact_dir>/<version>/model.pkl`` + ``metadata.json`` (+ data files).
 
 A model artifact is a pickle, and unpickling runs code, so an artifact is only ever loaded after its
 SHA-256 matches the checksum recorded in the model registry (the database) when it was trained. The
@@ -13,6 +13,7 @@ import json
 import os
 import pickle
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,17 +62,39 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 
 def save_artifact(
-    model: Classifier, *, version: str, artifact_dir: Path, metadata: dict[str, Any]
+    model: Classifier,
+    *,
+    version: str,
+    artifact_dir: Path,
+    metadata: dict[str, Any],
+    files: Mapping[str, bytes] | None = None,
 ) -> tuple[str, str]:
-    """Write the artifact; returns (uri, sha256). Refuses to overwrite an existing version."""
+    """Write the artifact; returns (uri, sha256). Refuses to overwrite an existing version.
+
+    ``files`` are data files kept with the model (e.g. its regression set, ``trainers.regression``),
+    written beside ``model.pkl`` and listed in ``metadata.json`` under ``files`` with their SHA-256.
+    The returned checksum covers ``model.pkl`` only (what is unpickled); whoever reads a data file
+    checks it against its own recorded checksum.
+    """
+    extra = dict(files or {})
+    for name in extra:
+        if name in (MODEL_FILE, METADATA_FILE) or Path(name).name != name or name.startswith("."):
+            raise ValueError(f"artifact data file {name!r}: a plain file name other than the model's")
     target = Path(artifact_dir) / version
     if target.exists():
         raise FileExistsError(f"artifact {target} already exists; model versions are immutable")
     target.mkdir(parents=True)
     payload = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
     _atomic_write(target / MODEL_FILE, payload)
+    for name, data in extra.items():
+        _atomic_write(target / name, data)
     sha = hashlib.sha256(payload).hexdigest()
     meta = {**metadata, "version": version, "artifact_sha256": sha, "model_file": MODEL_FILE}
+    if extra:
+        meta["files"] = {
+            name: {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            for name, data in extra.items()
+        }
     _atomic_write(target / METADATA_FILE, json.dumps(meta, indent=2, sort_keys=True, default=str).encode())
     return str(target.resolve()), sha
 

@@ -79,18 +79,17 @@ def test_the_loop_learns_the_new_slang_and_promotes_it(tmp_path: Path) -> None:
         assert store.count_shadow_decisions() == DEMO.stream_n
         assert result.both_scored >= DEFAULT_MIN_SHADOW  # the production gate, not lowered
 
-        # promoted through the gates (or past the hide-volume gate on the evidence of CS labels: the
-        # new slang adds hides), then rolled back and forward again
+        # promoted through the gates (or past the hide- or report-volume gate on the evidence of CS
+        # labels: the new slang adds flags), then rolled back and forward again
         moves = [(h.from_version, h.to_version) for h in store.alias_history("champion")]
         assert moves == [(None, v1), (v1, v2), (v2, v1), (v1, v2)]
         promotion = store.alias_history("champion")[1]
         assert promotion.actor == "ops-kai" and promotion.reason.startswith(("promoted:", "forced:"))
-        if promotion.reason.startswith("forced:"):  # only past the hide-volume gate, with CS labels as proof
+        if promotion.reason.startswith("forced:"):  # only past the volume gates, with CS labels as proof
             assert result.forced
-            assert (
-                "(gates failed: hide volume:" in promotion.reason
-                and "offline evaluation" not in promotion.reason
-            )
+            failed = [g["name"] for g in result.gates if not g["passed"]]
+            assert failed and set(failed) <= {"hide volume", "report volume"}, failed
+            assert "(gates failed: " in promotion.reason and "fewer hides" not in promotion.reason
             assert "CS labels since the shadow began confirm" in promotion.reason
         assert result.promoted and result.rolled_back_and_forward
         assert store.get_alias("champion").version == v2  # type: ignore[union-attr]

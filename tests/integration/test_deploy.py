@@ -97,6 +97,10 @@ def test_promotion_moves_the_champion_when_every_gate_passes(store: SqlStore) ->
         "offline evaluation",
         "shadow sample",
         "hide volume",
+        "review capacity",
+        "report volume",
+        "precision",
+        "hide precision",
         "artifact",
     ]
     assert all(g.passed for g in result.gates) and not result.forced
@@ -126,6 +130,18 @@ def test_promotion_moves_the_champion_when_every_gate_passes(store: SqlStore) ->
         ("offline evaluation", {"evaluation": {"eligible": "yes"}}, {}, "does not beat"),
         ("shadow sample", ELIGIBLE, {"n": N - 1}, f"{N - 1} listings scored by both"),
         ("hide volume", ELIGIBLE, {"challenger_hides": 7}, "7 hides vs the champion's 4"),
+        (  # fewer hides leave violations visible: both ways are bounded
+            "hide volume",
+            ELIGIBLE,
+            {"challenger_hides": 2},
+            "2 hides vs the champion's 4 .*at least 0.67x needed",
+        ),
+        (  # 11 review items on 40 listings: 27.5% > 50,000 / 200,000
+            "review capacity",
+            ELIGIBLE,
+            {"champion_hides": 10, "challenger_hides": 11},
+            "11 review items .* on 40 listings = 27.5%",
+        ),
         (
             "hide volume",
             ELIGIBLE,
@@ -275,6 +291,12 @@ def test_the_deploy_commands(store: SqlStore, database_url: str, monkeypatch: py
     )
     code, out = cli("promote", "--force")
     assert code == 1 and "--force needs --reason" in out
+    code, out = cli("promote", "--min-shadow", "10", "--min-hide-ratio", "1.3")  # 5 hides < 1.3 x 4
+    assert code == 1 and "hide volume: 5 hides vs the champion's 4" in out and "at least 1.3x" in out
+    code, out = cli("promote", "--min-shadow", "10", "--review-capacity-per-day", "10000")
+    assert code == 1 and "review capacity: 5 review items" in out
+    code, out = cli("promote", "--min-hide-ratio", "2")
+    assert code == 1 and "hide ratio bounds" in out
     code, out = cli("promote", "--min-shadow", "10", "--actor", "ml:kei", "--reason", "weekly")
     assert code == 0 and "champion m-1 -> m-2" in out
     assert store.alias_history("champion")[-1].actor == "ml:kei"

@@ -182,11 +182,15 @@ def test_thresholds_keep_all_categories_together_within_the_review_capacity() ->
     n = 5000
     y = (rng.random((n, 4)) < [0.08, 0.04, 0.05, 0.05]).astype(np.int8)
     s = np.clip(y * rng.uniform(0.3, 1.0, (n, 4)) + (1 - y) * rng.beta(1, 6, (n, 4)), 0, 1)
+    # base rates = the data's own: precision and flag rates are judged at this very mix
+    rates = {c: float(y[:, k].mean()) for k, c in enumerate(CATEGORIES)}
     cfg = parse_config(
-        raw_config(thresholds={"review_capacity_per_day": 10_000, "daily_listings": 100_000}),
+        raw_config(
+            thresholds={"review_capacity_per_day": 10_000, "daily_listings": 100_000, "base_rates": rates}
+        ),
         base_dir=Path("."),
     )
-    shares = capacity_shares(y)
+    shares = capacity_shares(y, cfg.thresholds)
     assert shares.sum() == pytest.approx(1.0) and shares[0] > shares[1]
     cuts = choose_cuts(y, s, cfg.thresholds)
     for k, c in enumerate(CATEGORIES):
@@ -508,3 +512,84 @@ def test_cli_reports_config_errors_by_key(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["evaluate", "--config", str(tmp_path / "bad.yaml")])
     assert result.exit_code == 1
     assert "primary_metric" in result.output
+
+
+# --------------------------------------------------------------------------- clean listings (issue 11)
+def _clean_rows() -> list[LabelledListing]:
+    rows = [parse_labelled(d) for d in generate(40, seed=12, rates={"hard_negative": 1.0})]
+    clean = [r for r in rows if not any(r.label_vector())][:20]
+    positive = next(r for r in rows if any(r.label_vector()))
+    other = clean[0].model_copy(update={"tags": [*clean[0].tags, "label:other"]})
+    tagged = [r.model_copy(update={"tags": [*r.tags, "set:regression"]}) for r in clean[:10]]
+    return [*tagged, *clean[10:], positive, other]
+
+
+def test_clean_stats_count_what_each_model_would_report_or_hide_among_clean_rows() -> None:
+    from trainers.evaluation.clean import clean_stats
+
+    rows = _clean_rows()  # 10 regression clean, 10 other clean, 1 positive, 1 labelled 'other'
+    cuts = dict.fromkeys(CATEGORIES, Cut(report=0.5, hide=0.9))
+    s = np.zeros((len(rows), len(CATEGORIES)))
+    s[:3, 0] = 0.95  # three regression rows hidden (counterfeit)
+    s[10:14, 2] = 0.6  # four other clean rows reported (cash)
+    s[20:, 1] = 0.99  # the positive and the 'other' row: not clean, not counted
+    st = clean_stats(rows, s, cuts)
+    assert (st.rows, st.flagged, st.hidden) == (20, 7, 3)
+    assert (st.regression_rows, st.regression_hidden) == (10, 3)
+    assert st.flag_rate == pytest.approx(0.35)
+    assert st.by_set["set:regression"] == {"rows": 10, "flagged": 3, "hidden": 3}
+
+
+def _clean(rows: int, flagged: int, hidden: int = 0, regression_hidden: int = 0) -> Any:
+    from trainers.evaluation.clean import CleanStats
+
+    return CleanStats(rows, flagged, hidden, 100, regression_hidden)
+
+
+def _judge_clean(cand: Any, live: Any, **eligibility: Any) -> dict[str, Any]:
+    y = np.eye(4, dtype=np.int8).repeat(10, axis=0)
+    s = y.astype(float)  # the candidate ranks perfectly, the live model does not: PR-AUC passes it
+    s_live = s * 0.5
+    s_live[::3] += 0.6
+    scores = {"live": s_live, "cand": s}
+    config = _decision_config(bootstrap_resamples=0, **eligibility)
+    d = judge(config, y, scores, {"live": "champion", "cand": "artifact"}, {"live": live, "cand": cand})
+    return dict(d["candidates"]["cand"])
+
+
+def test_a_candidate_that_flags_more_clean_listings_is_not_eligible_and_the_reason_says_by_how_much() -> None:
+    rules = {
+        "min_mean_improvement": 0.0,
+        "max_clean_flag_rate_increase": 0.01,
+        "max_regression_hide_increase": 0,
+    }
+    worse = _judge_clean(_clean(448, 56, hidden=9), _clean(448, 2), **rules)
+    assert worse["eligible"] is False
+    assert [r[:5] for r in worse["reasons"]] == ["PASS:", "PASS:", "FAIL:", "PASS:"]  # PR-AUC passes it
+    expected = (
+        "clean listings flagged 12.5% (56 of 448, 9 hidden) vs live 0.4% (2, 0 hidden) (at most +1.0 pt)"
+    )
+    assert f"FAIL: {expected}" in worse["reasons"]
+    assert worse["clean"]["flag_rate"] == pytest.approx(56 / 448) and worse["incumbent_clean"]["flagged"] == 2
+    within = _judge_clean(_clean(448, 6), _clean(448, 2), **rules)  # +0.9 pt
+    assert within["eligible"] is True
+
+
+def test_more_wrongful_hides_on_the_regression_set_than_live_block_eligibility() -> None:
+    rules = {"max_clean_flag_rate_increase": 0.01, "max_regression_hide_increase": 0}
+    v = _judge_clean(_clean(448, 3, hidden=1, regression_hidden=1), _clean(448, 3), **rules)
+    assert v["eligible"] is False
+    assert "FAIL: clean regression-set listings hidden 1 of 100 vs live 0 (at most +0)" in v["reasons"]
+    lenient = _judge_clean(
+        _clean(448, 3, hidden=1, regression_hidden=1),
+        _clean(448, 3),
+        **{**rules, "max_regression_hide_increase": 1},
+    )
+    assert lenient["eligible"] is True and lenient["reasons"][-1].startswith("PASS: clean regression-set")
+
+
+def test_the_clean_rules_fail_when_no_false_positive_could_show_and_are_off_unless_configured() -> None:
+    none = _judge_clean(_clean(0, 0), _clean(0, 0), max_clean_flag_rate_increase=0.01)
+    assert none["eligible"] is False and "no clean rows in the test set" in none["reasons"][-1]
+    off = _judge_clean(_clean(448, 56), _clean(448, 2))
+    assert not any("clean" in r for r in off["reasons"])

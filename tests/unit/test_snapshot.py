@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -219,3 +220,71 @@ def test_too_few_labels_is_a_clear_error() -> None:
     snap = build_snapshot(many(30))
     with pytest.raises(NotEnoughLabelsError, match=r"only 30 usable labels.*at least 200"):
         hold_out_newest(snap, SplitOptions())
+
+
+# --------------------------------------------------------------------------- negatives kept (issue 11)
+def clean_base(n: int = 400) -> Dataset:
+    return Dataset(rows=[parse_labelled(d) for d in generate(n, seed=4)], sha256="c" * 64)
+
+
+def test_a_fixed_slice_of_clean_base_rows_is_held_out_of_training_and_validation() -> None:
+    opts = SplitOptions(min_labels=50, test_fraction=0.2, min_test_labels=10, clean_holdout_fraction=0.1)
+    split = hold_out_newest(build_snapshot(many(100), base=clean_base()), opts)
+    held = {r.event_id for r in split.clean_holdout}
+    assert len(held) > 0.04 * 400 and not any(any(r.label_vector()) for r in split.clean_holdout)
+    assert held.isdisjoint(r.event_id for r in [*split.train, *split.valid, *split.test])
+    # fixed by the listing id: another seed, or more labels, hold out the same base rows
+    other = hold_out_newest(
+        build_snapshot(many(120), base=clean_base()), dataclasses.replace(opts, seed=7, test_fraction=0.3)
+    )
+    assert {r.event_id for r in other.clean_holdout} == held
+
+
+def test_training_keeps_base_clean_rows_and_the_written_corpus_but_never_the_regression_set() -> None:
+    from trainers.regression import RegressionSet
+    from trainers.retrain_split import evaluation_split, training_sources
+    from trainers.sources import SOURCE_WEIGHTS, WRITTEN, WrittenParts
+
+    snap = build_snapshot(many(100), base=clean_base())
+    split = hold_out_newest(snap, SplitOptions(min_labels=50, test_fraction=0.2, min_test_labels=10))
+    written_rows = [parse_labelled(d) for d in generate(60, seed=6, id_prefix="W")]
+    written = WrittenParts(train=written_rows[:30], valid=written_rows[30:45], regression=written_rows[45:])
+    base_row = next(r for r in split.train if not r.event_id.startswith("label:"))
+    # the live model's regression set: one written train row and one base row are in it
+    regression = RegressionSet(rows=[*written_rows[45:], written_rows[0], base_row], source="test")
+    src = training_sources(split, written, regression)
+    ids = {r.listing.id for r in src.train} | {r.listing.id for r in src.valid}
+    assert ids.isdisjoint(regression.listing_ids)
+    assert sum(not any(r.label_vector()) and not r.event_id.startswith("label:") for r in src.train) > 100
+    assert len(src.train) == len(split.train) - 1 + 29 and len(src.valid) == len(split.valid) + 15
+    assert src.train_weight[-29:].tolist() == [SOURCE_WEIGHTS[WRITTEN]] * 29
+    assert set(src.train_weight[: len(src.train) - 29].tolist()) == {1.0}
+    ev = evaluation_split(split, src, regression)
+    assert len(ev.test) == len(split.test) + len(split.clean_holdout) + len(regression.rows)
+    assert sum("set:regression" in r.tags for r in ev.test) == len(regression.rows)
+    assert sum("set:clean-holdout" in r.tags for r in ev.test) == len(split.clean_holdout)
+
+
+def test_an_eval_config_file_overrides_eligibility_key_by_key_and_keeps_the_clean_rules(
+    tmp_path: Path,
+) -> None:
+    from trainers.retrain_split import eval_config
+
+    f = tmp_path / "e.yaml"
+    f.write_text("eligibility:\n  min_mean_improvement: 0.01\n", encoding="utf-8")
+    kw = {
+        "artifact_path": str(tmp_path),
+        "artifact_sha256": "a" * 64,
+        "snapshot": "#1",
+        "split": SplitOptions(),
+    }
+    config, text = eval_config(**kw, overrides_file=f)
+    e = config.eligibility
+    assert (e.min_mean_improvement, e.max_clean_flag_rate_increase, e.max_regression_hide_increase) == (
+        0.01,
+        0.01,
+        0,
+    )
+    assert "max_clean_flag_rate_increase: 0.01" in text
+    f.write_text("eligibility:\n  max_clean_flag_rate_increase: null\n", encoding="utf-8")
+    assert eval_config(**kw, overrides_file=f)[0].eligibility.max_clean_flag_rate_increase is None

@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from lovemachine.policy.thresholds import choose_thresholds, threshold_at_precision, wilson_lower_bound
+from lovemachine.policy.thresholds import (
+    ThresholdSpec,
+    base_rate_weights,
+    choose_thresholds,
+    select_thresholds,
+    threshold_at_precision,
+    wilson_lower_bound,
+)
 
 
 def test_wilson_bound_is_below_the_point_estimate_and_tightens_with_n():
@@ -117,3 +124,62 @@ def test_capacity_cap_below_the_hide_rate_empties_the_report_band():
     s = np.r_[rng.uniform(0.8, 1.0, 2000), rng.uniform(0.0, 0.5, 8000)]
     t = choose_thresholds(y, s, max_flag_rate=0.01)
     assert t.report == t.hide  # never above hide, even though hides alone exceed the cap
+
+
+# --- issue 11: thresholds at the live base rate, the capacity cap in deployed thresholds ----------
+
+
+def _overlapping(seed: int = 7) -> tuple[np.ndarray, np.ndarray]:
+    """20% positives over (0.5, 1); a thin tail of negatives reaches into them, up to 0.8."""
+    rng = np.random.default_rng(seed)
+    y = np.r_[np.ones(2000), np.zeros(8000)]
+    s = np.r_[rng.uniform(0.5, 1.0, 2000), rng.uniform(0.0, 0.5, 7950), rng.uniform(0.5, 0.8, 50)]
+    return y, s
+
+
+def test_base_rate_weights_sum_to_the_row_count_and_shift_the_mix():
+    y, _ = _overlapping()
+    w = base_rate_weights(y, 0.02)
+    assert w.sum() == pytest.approx(len(y))
+    assert (w[y == 1] * 1).sum() / w.sum() == pytest.approx(0.02)
+    assert np.all(base_rate_weights(y, None) == 1)
+    with pytest.raises(ValueError):
+        base_rate_weights(y, 0.0)
+
+
+def test_hide_threshold_at_a_low_live_base_rate_is_stricter_than_at_the_validation_mix():
+    y, s = _overlapping()
+    at_mix = choose_thresholds(y, s)
+    at_live = choose_thresholds(y, s, base_rate=0.02)
+    assert at_live.hide > at_mix.hide
+
+    # live precision above each hide threshold: false positives weigh (0.98/0.8)/(0.02/0.2) = 12.25x
+    def live_precision(t: float) -> float:
+        tp, fp = ((s >= t) & (y == 1)).sum(), ((s >= t) & (y == 0)).sum()
+        return tp * 0.1 / (tp * 0.1 + fp * 1.225)
+
+    assert live_precision(at_mix.hide) < 0.99 <= live_precision(at_live.hide)
+
+
+def test_select_thresholds_uses_configured_base_rates_per_category():
+    y, s = _overlapping()
+    Y, S = np.column_stack([y, y]), np.column_stack([s, s])
+    spec = ThresholdSpec(base_rates={"a": 0.02, "b": 0.2})
+    out = select_thresholds(Y, S, spec, ("a", "b"))
+    assert out["a"].hide > out["b"].hide
+    assert out["b"] == choose_thresholds(y, s)  # 0.2 is the validation mix itself
+
+
+def test_capacity_cap_is_shared_by_categories_and_judged_at_the_live_rate():
+    y, s = _overlapping()
+    Y, S = np.column_stack([y, y]), np.column_stack([s, s])
+    rates = {"a": 0.1, "b": 0.1}
+    free = select_thresholds(Y, S, ThresholdSpec(base_rates=rates), ("a", "b"))
+    capped = select_thresholds(Y, S, ThresholdSpec(base_rates=rates, max_flag_rate=0.12), ("a", "b"))
+    w = base_rate_weights(y, 0.1)
+    assert w[s >= free["a"].report].sum() / w.sum() > 0.06  # uncapped, the band is wider than the cap
+    for c in ("a", "b"):
+        live_flag_rate = w[s >= capped[c].report].sum() / w.sum()
+        assert 0.055 < live_flag_rate <= 0.06 + 1e-9  # each category gets half of the 12% cap
+        assert capped[c].report > free[c].report
+        assert capped[c].hide == free[c].hide

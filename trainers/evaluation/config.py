@@ -16,6 +16,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from lovemachine.policy.thresholds import DEFAULT_BASE_RATES, ThresholdSpec
+
 PRIMARY_METRICS = ("pr_auc", "recall_at_hide_precision", "recall_at_report_precision")
 # owned by the split and thresholds sections; a candidate may not set them on its own
 _RESERVED_TRAIN_OPTIONS = ("split", "valid_fraction", "test_fraction", "hide_precision", "report_precision")
@@ -112,6 +114,9 @@ class ThresholdSettings(_Strict):
     report_precision: float = Field(default=0.8, gt=0, le=1)
     review_capacity_per_day: int = Field(gt=0)
     daily_listings: int = Field(gt=0)
+    base_rates: dict[str, float] | None = None
+    """Live share of violations per category (hide precision and the capacity cap are judged at
+    these rates); missing categories take the defaults (``lovemachine.policy.thresholds``)."""
 
     @model_validator(mode="after")
     def _ordered(self) -> ThresholdSettings:
@@ -123,6 +128,15 @@ class ThresholdSettings(_Strict):
     def max_flag_rate(self) -> float:
         return min(1.0, self.review_capacity_per_day / self.daily_listings)
 
+    def spec(self) -> ThresholdSpec:
+        """The one threshold specification training and retraining use too."""
+        return ThresholdSpec(
+            hide_precision=self.hide_precision,
+            report_precision=self.report_precision,
+            base_rates={**DEFAULT_BASE_RATES, **(self.base_rates or {})},
+            max_flag_rate=self.max_flag_rate,
+        )
+
 
 class Eligibility(_Strict):
     test_set: str = "split"
@@ -131,6 +145,12 @@ class Eligibility(_Strict):
     max_category_regression: float = Field(default=0.02, ge=0)
     bootstrap_resamples: int = Field(default=200, ge=0, le=10_000)
     confidence: float = Field(default=0.9, gt=0.5, lt=1)
+    max_clean_flag_rate_increase: float | None = Field(default=None, ge=0, le=1)
+    """When set: the candidate's share of clean test rows reported or hidden may exceed the
+    incumbent's by at most this (absolute; ``lovemachine retrain`` uses 0.01). None: not checked."""
+    max_regression_hide_increase: int | None = Field(default=None, ge=0)
+    """When set: the candidate may hide at most this many more clean regression-set rows (tagged
+    ``set:regression``) than the incumbent (``lovemachine retrain`` uses 0). None: not checked."""
 
 
 class ReportOptions(_Strict):

@@ -27,7 +27,8 @@ from lovemachine.classifiers import Classifier
 from lovemachine.errors import LovemachineError
 from lovemachine.listings import LabelledListing
 from lovemachine.policy import Policy
-from lovemachine.policy.thresholds import choose_thresholds
+from lovemachine.policy.thresholds import capacity_shares as _capacity_shares
+from lovemachine.policy.thresholds import select_thresholds
 from lovemachine.ports import ModelRegistry
 from lovemachine.registry import load_artifact
 from lovemachine.registry.loader import load_record
@@ -61,25 +62,18 @@ class EvalModel:
         }
 
 
-def capacity_shares(y_valid: np.ndarray) -> np.ndarray:
-    """Each category's share of the review capacity: its share of validation positives."""
-    pos = np.asarray(y_valid).sum(axis=0).astype(np.float64)
-    return pos / pos.sum() if pos.sum() else np.full(len(CATEGORIES), 1 / len(CATEGORIES))
+def capacity_shares(y_valid: np.ndarray, settings: ThresholdSettings | None = None) -> np.ndarray:
+    """Each category's share of the review capacity (``lovemachine.policy.thresholds``)."""
+    if settings is None:
+        return _capacity_shares(y_valid)
+    rates = settings.spec().base_rates or {}
+    return _capacity_shares(y_valid, [rates.get(c) for c in CATEGORIES])
 
 
 def choose_cuts(y_valid: np.ndarray, s_valid: np.ndarray, settings: ThresholdSettings) -> dict[str, Cut]:
-    shares = capacity_shares(y_valid)
-    out = {}
-    for k, c in enumerate(CATEGORIES):
-        t = choose_thresholds(
-            y_valid[:, k],
-            s_valid[:, k],
-            hide_precision=settings.hide_precision,
-            report_precision=settings.report_precision,
-            max_flag_rate=settings.max_flag_rate * float(shares[k]),
-        )
-        out[c] = Cut(report=t.report, hide=t.hide)
-    return out
+    """Thresholds by the same function and specification as training (``select_thresholds``)."""
+    chosen = select_thresholds(y_valid, s_valid, settings.spec(), CATEGORIES)
+    return {c: Cut(report=t.report, hide=t.hide) for c, t in chosen.items()}
 
 
 def cuts_from_policy(policy: Policy) -> dict[str, Cut]:

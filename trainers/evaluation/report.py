@@ -123,8 +123,40 @@ def decision_blocks(dec: dict[str, Any]) -> list[Block]:
         for name, v in cands.items()
     ]
     blocks.append(Table(["candidate (Δ vs incumbent)", *CATEGORIES], per_cat))
+    blocks += clean_blocks(dec.get("clean") or {})
     blocks.append(Bullets([f"{name}: {r}" for name, v in cands.items() for r in v["reasons"]]))
     return blocks
+
+
+def clean_blocks(clean: dict[str, Any]) -> list[Block]:
+    """Clean listings each model would act on, beside PR-AUC: the false positives it cannot show."""
+    if not clean or not any(c["rows"] for c in clean.values()):
+        return []
+    sets = sorted({k for c in clean.values() for k in c["by_set"]})
+    rows = []
+    for name, c in clean.items():
+        per_set = [f"{b['flagged']} / {b['rows']}" if (b := c["by_set"].get(k)) else "–" for k in sets]
+        rows.append(
+            [
+                name,
+                f"{c['rows']:,}",
+                f"{c['flagged']:,}",
+                f"{c['flag_rate']:.1%}" if c["flag_rate"] is not None else "–",
+                f"{c['hidden']:,}",
+                f"{c['regression_hidden']} / {c['regression_rows']}",
+                *per_set,
+            ]
+        )
+    return [
+        Para(
+            "**Clean listings** (test rows with no violation label) each model would report or hide at its "
+            "own thresholds. Labels from review are nearly all violations, so PR-AUC alone cannot show a "
+            "model that starts flagging clean listings; this can. Per source: flagged / clean rows."
+        ),
+        Table(
+            ["model", "clean rows", "flagged", "flag rate", "hidden", "regression set hidden", *sets], rows
+        ),
+    ]
 
 
 def data_blocks(s: dict[str, Any]) -> list[Block]:

@@ -16,6 +16,7 @@ import numpy as np
 
 from lovemachine.categories import CATEGORIES
 from lovemachine.ports import ModelRegistry
+from trainers.evaluation.clean import clean_stats
 from trainers.evaluation.config import EvalConfig, EvaluationError
 from trainers.evaluation.data import LabelledSet, Split, load_rows, load_test_sets, split_rows, time_range
 from trainers.evaluation.decision import judge
@@ -108,8 +109,10 @@ def evaluate_split(
     say("judging eligibility (paired bootstrap)")
     decision_set = config.eligibility.test_set
     if decision_set in labels:
+        rows = next(ts.rows for ts in test_sets if ts.name == decision_set)
+        clean = {m.name: clean_stats(rows, scores[decision_set][m.name], m.cuts) for m in models}
         decision = judge(
-            config, labels[decision_set], scores[decision_set], {m.name: m.source for m in models}
+            config, labels[decision_set], scores[decision_set], {m.name: m.source for m in models}, clean
         )
     else:
         decision = {"rule": "", "candidates": {}, "incumbent": None, "test_set": decision_set}
@@ -130,7 +133,9 @@ def evaluate_split(
         "thresholds": {
             **config.thresholds.model_dump(),
             "max_flag_rate": config.thresholds.max_flag_rate,
-            "capacity_share": dict(zip(CATEGORIES, capacity_shares(_y(split)).tolist(), strict=True)),
+            "capacity_share": dict(
+                zip(CATEGORIES, capacity_shares(_y(split), config.thresholds).tolist(), strict=True)
+            ),
         },
         "primary_metric": config.primary_metric,
         "models": {

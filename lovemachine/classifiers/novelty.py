@@ -4,8 +4,9 @@ A classifier's score says nothing about whether the listing resembles anything i
 on text unlike its training data a model is often *most* confident (issue 11: a yukata hidden as
 adult at .99 on two character bigrams). So before a hide the system asks a second, independent
 question: are there training listings like this one? The answer is a k-nearest-neighbour distance in
-a low-rank view of the fast tier's TF-IDF space (truncated SVD, cosine): ``1 - mean similarity of the
-k nearest training listings``, 0 for a listing just like many seen, towards 1 for one unlike any.
+a low-rank view of the fast tier's TF-IDF space (truncated SVD; the dot product of projections of
+unit-length rows, which approximates their cosine): ``1 - mean similarity of the k nearest training
+listings``, 0 for a listing just like many seen, towards 1 for one unlike any.
 
 The threshold above which a listing counts as unfamiliar is chosen on validation listings (which
 the model did not learn from, written by the same sources), as a high quantile of their novelty:
@@ -46,7 +47,11 @@ class NoveltyModel:
         return self
 
     def _embed(self, X: Any) -> np.ndarray:
-        return np.asarray(normalize(self.svd_.transform(X)), dtype=np.float32)
+        # Rows of X are unit-length TF-IDF vectors; their projections are *not* re-normalised, so
+        # the dot product approximates the full cosine. A listing unlike the training data keeps
+        # little of its length in the training data's subspace, and so stays far from everything;
+        # re-normalising would blow its small residue up into a confident direction.
+        return np.asarray(self.svd_.transform(normalize(X)), dtype=np.float32)
 
     def score(self, X: Any, *, batch: int = 512) -> np.ndarray:
         """Novelty in [0, 2] per row (1 - mean cosine similarity of the k nearest training rows)."""

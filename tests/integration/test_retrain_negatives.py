@@ -8,8 +8,11 @@ the usual way (generated data and the written corpus) and keeps a regression set
 negatives (empty boxes, dust bags, shopping bags, genuine items). The labels: brand packaging sales
 and counterfeits labelled counterfeit, a new gift-card slang labelled cash, and 2% "no violation"
 (the live model's own false positives, labelled last). The retrain adds a small base data file but
-not the written corpus (``--no-written``), so that the candidate does learn "packaging is
-counterfeit" and flag hard negatives: the test is about the eligibility gate. On the held-out labels
+not the written corpus (``--no-written``), and chooses lenient thresholds (a 30% base rate, no capacity
+cap: on validation rows that are nearly all positive labels the defaults leave it no report band at
+all), so that the
+candidate does learn "packaging is counterfeit" and flag hard negatives: the test is about the
+eligibility gate. On the held-out labels
 alone (the old rule's view) the candidate beats the live model; with the held-out clean listings and
 the regression set in the test rows it flags far more clean listings, and is not eligible, saying why.
 """
@@ -147,7 +150,14 @@ def test_labels_nearly_all_positive_do_not_make_a_candidate_that_flags_hard_nega
         store,
         artifact_dir=tmp_path / "artifacts",
         model_name="lovemachine",
-        config=RetrainConfig(base_data=base, written=False, split=split_options),
+        # lenient thresholds (a 30% base rate, no capacity cap), so that what the candidate learnt shows
+        config=RetrainConfig(
+            base_data=base,
+            written=False,
+            split=split_options,
+            train=TrainConfig(max_flag_rate=None),
+            base_rates=dict.fromkeys(CATEGORIES, 0.3),
+        ),
     )
 
     ev = out.record.metrics["evaluation"]

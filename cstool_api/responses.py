@@ -331,6 +331,12 @@ class AliasChangeOut(_Out):
 class GateSettings(_Out):
     min_shadow: int
     max_hide_ratio: float
+    min_hide_ratio: float
+    max_report_ratio: float
+    review_capacity_per_day: int
+    min_labelled: int
+    max_precision_drop: float
+    min_hide_precision: float
 
 
 class DeployStatusOut(_Out):

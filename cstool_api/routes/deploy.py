@@ -55,6 +55,12 @@ def deploy_status(principal: Lead, state: StateDep, limit: HistoryLimit = 50) ->
         "gates": {
             "min_shadow": settings.promote_min_shadow,
             "max_hide_ratio": settings.promote_max_hide_ratio,
+            "min_hide_ratio": settings.promote_min_hide_ratio,
+            "max_report_ratio": settings.promote_max_report_ratio,
+            "review_capacity_per_day": settings.review_capacity_per_day,
+            "min_labelled": settings.promote_min_labelled,
+            "max_precision_drop": settings.promote_max_precision_drop,
+            "min_hide_precision": settings.promote_min_hide_precision,
         },
         "refresh_seconds": settings.rules_refresh_seconds,
     }

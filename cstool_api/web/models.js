@@ -120,7 +120,9 @@ export async function renderModels(main, ctx) {
         h('h2', {}, 'Shadow comparison'), comparison,
         h('div', { class: 'card deploy-actions' },
           h('p', { class: 'muted' }, `Promotion needs an eligible offline evaluation, at least ${g.min_shadow} listings scored by both, `,
-            `at most ${g.max_hide_ratio}× the champion's hides and a verified artifact. Workers switch within ${state.refresh_seconds} s.`),
+            `${g.min_hide_ratio}× to ${g.max_hide_ratio}× the champion's hides, at most ${g.max_report_ratio}× its reports, a review load within ${g.review_capacity_per_day} items a day, `,
+            `precision on the shadow's CS labels at most ${g.max_precision_drop} below the champion's and labelled hides at least ${g.min_hide_precision} right (once ${g.min_labelled} labels), `,
+            `and a verified artifact. Workers switch within ${state.refresh_seconds} s.`),
           h('div', { class: 'note-row' }, reason, h('label', {}, force, ' force past failing gates'), promote, rollback),
           outcome),
         h('h2', {}, 'History'), historyTable(state.history || []));

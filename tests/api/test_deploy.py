@@ -42,7 +42,16 @@ def test_leads_read_the_status_and_the_comparison(models: SqlStore, login: Login
         ("challenger", "m-2", "retrain"),
         ("champion", "m-1", "ml:ann"),
     ]
-    assert status["gates"] == {"min_shadow": N, "max_hide_ratio": 1.5}
+    assert status["gates"] == {
+        "min_shadow": N,
+        "max_hide_ratio": 1.5,
+        "min_hide_ratio": 0.67,
+        "max_report_ratio": 2.0,
+        "review_capacity_per_day": 50_000,
+        "min_labelled": 30,
+        "max_precision_drop": 0.05,
+        "min_hide_precision": 0.95,
+    }
     comparison = lead.get("/api/v1/models/compare").json()
     assert (comparison["both_scored"], comparison["champion_hides"], comparison["challenger_hides"]) == (
         N,

@@ -71,7 +71,7 @@ DEFAULT_EVAL: dict[str, Any] = {
         "bootstrap_resamples": 200,
         "confidence": 0.9,
         "max_clean_flag_rate_increase": 0.01,
-        "max_regression_hide_increase": 0,
+        "max_regression_hide_increase": 1,
     },
     "report": {"examples": 5, "calibration_bins": 10},
 }

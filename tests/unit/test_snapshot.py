@@ -283,7 +283,7 @@ def test_an_eval_config_file_overrides_eligibility_key_by_key_and_keeps_the_clea
     assert (e.min_mean_improvement, e.max_clean_flag_rate_increase, e.max_regression_hide_increase) == (
         0.01,
         0.01,
-        0,
+        1,
     )
     assert "max_clean_flag_rate_increase: 0.01" in text
     f.write_text("eligibility:\n  max_clean_flag_rate_increase: null\n", encoding="utf-8")

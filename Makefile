@@ -7,6 +7,9 @@ STAMP   := $(VENV)/.installed
 BROKER  ?= local
 N       ?= 3000
 PYTEST_ARGS ?=
+# Test workers (pytest-xdist). Each worker starts its own Pub/Sub emulator; tests use unique topics,
+# databases and ports, so they never see each other. TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= 2
 
 .PHONY: help install demo test test-fast check lint typecheck imports bench bench-models evaluate quality worker serve db clean
 
@@ -26,7 +29,7 @@ demo: install  ## the whole slice, the loop (retrain, shadow, promote), then the
 	$(BIN)/lovemachine demo --broker $(BROKER) --n $(N) --loop --serve --port $(PORT)
 
 test: install  ## the whole suite, incl. integration tests (starts the Pub/Sub emulator; needs PostgreSQL)
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-fast: install  ## unit tests only
 	$(BIN)/pytest -q tests/unit $(PYTEST_ARGS)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 REGRESSION_FILE = "regression.jsonl"
 META_KEY = "regression_set"
-DEFAULT_SOURCE = "default: the regression part of data/written/train_written.jsonl (trainers.sources)"
+DEFAULT_SOURCE = "default: the regression part of the written corpora in data/written/ (trainers.sources)"
 
 
 @dataclass(frozen=True)

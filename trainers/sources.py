@@ -5,10 +5,10 @@ own test split, hide precision .94 on listings written by other people). The def
 is therefore two sources, each row carrying a per-source weight:
 
 * ``generated`` — the synthetic generator (``lovemachine.synth``), any size, seeded;
-* ``written`` — ``data/written/train_written.jsonl``: 3,200 listings typed by four persona writers
-  who saw only the policy and the event schema (``docs/data.md``).
+* ``written`` — ``data/written/train_written.jsonl`` and ``train_written_2.jsonl``: 5,600 listings
+  typed by eight persona writers who saw only the policy and the event schema (``docs/data.md``).
 
-The written corpus is cut into three fixed parts by a hash of each listing's id (so a row never moves
+The written corpora are cut into three fixed parts by a hash of each listing's id (so a row never moves
 between parts, whatever the seed or the file order):
 
 * ``train`` (60%) — learned from;
@@ -33,7 +33,10 @@ from lovemachine.listings import LabelledListing
 from lovemachine.sampling import unit_hash
 
 ROOT = Path(__file__).resolve().parent.parent
-WRITTEN_PATH = ROOT / "data" / "written" / "train_written.jsonl"
+WRITTEN_DIR = ROOT / "data" / "written"
+WRITTEN_PATH = WRITTEN_DIR / "train_written.jsonl"
+WRITTEN_PATHS: tuple[Path, ...] = (WRITTEN_PATH, WRITTEN_DIR / "train_written_2.jsonl")
+"""Every written training corpus, in a fixed order (``docs/data.md`` describes each)."""
 GENERATED, WRITTEN = "generated", "written"
 SOURCE_WEIGHTS: dict[str, float] = {GENERATED: 1.0, WRITTEN: 4.0}
 """Default per-source weights. The written corpus is ~10x smaller than the generated data and is the
@@ -71,11 +74,29 @@ def split_written(rows: Sequence[LabelledListing], sha256: str = "") -> WrittenP
     return WrittenParts(**parts, sha256=sha256)
 
 
-def load_written(path: Path = WRITTEN_PATH) -> WrittenParts:
+def load_written(paths: Path | Sequence[Path] = WRITTEN_PATHS) -> WrittenParts:
+    """The written corpora, split into their fixed parts. Ids must be unique across files."""
+    import hashlib
+
     from trainers.dataset import load_jsonl
 
-    data = load_jsonl(path)
-    return split_written(data.rows, data.sha256)
+    paths = [paths] if isinstance(paths, Path) else list(paths)
+    rows: list[LabelledListing] = []
+    shas: list[str] = []
+    for path in paths:
+        data = load_jsonl(path)
+        rows += data.rows
+        shas.append(data.sha256)
+    ids = [r.listing.id for r in rows]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"duplicate listing ids across the written corpora {[str(p) for p in paths]}")
+    sha = shas[0] if len(shas) == 1 else hashlib.sha256(" ".join(shas).encode()).hexdigest()
+    return split_written(rows, sha)
+
+
+def missing_written(paths: Sequence[Path] = WRITTEN_PATHS) -> list[Path]:
+    """Written corpora that are not on disk (an installed package without the source checkout)."""
+    return [p for p in paths if not p.exists()]
 
 
 @dataclass(frozen=True)

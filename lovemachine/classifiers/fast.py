@@ -21,7 +21,7 @@ from lovemachine.categories import CATEGORIES, COUNTERFEIT, KEYWORD_STUFFING
 from lovemachine.classifiers.novelty import NoveltyModel
 from lovemachine.features.brands import BrandLexicon
 from lovemachine.features.lexicon import lexicon_matches
-from lovemachine.features.tabular import FEATURE_NAMES, PriceReference, TabularFeaturizer, known_brands
+from lovemachine.features.tabular import PriceReference, TabularFeaturizer, known_brands
 from lovemachine.features.text import _TOKEN, listing_text, readable_term, tokens
 from lovemachine.listings import Listing
 
@@ -67,8 +67,14 @@ class FastTierModel:
         progress: Progress | None = None,
         *,
         sample_weight: np.ndarray | None = None,
+        groups: Sequence[str | None] | None = None,
     ) -> FastTierModel:
-        """``sample_weight``: per-row weight (per-source weights, ``trainers.sources``); default 1."""
+        """``sample_weight``: per-row weight (per-source weights, ``trainers.sources``); default 1.
+
+        ``groups``: who wrote each row (a writer or persona), ``None`` for rows of no known writer.
+        The text heads' out-of-fold scores, which the stacker learns from, then keep each writer's
+        rows in one fold: the stacker sees how far text scores hold on a writer the head never read
+        (that is what new sellers are), not on more rows in a dialect it already knows."""
         say = progress or (lambda _msg: None)
         y = np.asarray(y, dtype=np.int8)
         if y.shape != (len(listings), len(self.categories)):
@@ -92,12 +98,22 @@ class FastTierModel:
         T = self.tabular_.transform(listings, texts)
         oof = np.zeros((len(listings), len(self.categories)), dtype=np.float32)
         coefs, intercepts = [], []
+        fold_of = _writer_folds(groups, len(listings), self.cv, self.random_state) if groups else None
         for k, cat in enumerate(self.categories):
             say(f"text head: {cat}")
             yk = y[:, k]
             if 0 < yk.sum() < len(yk) and min(yk.sum(), len(yk) - yk.sum()) >= self.cv:
-                folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
-                for tr, te in folds.split(X, yk):
+                if fold_of is not None:
+                    splits = [
+                        (np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(self.cv)
+                    ]
+                else:
+                    folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+                    splits = list(folds.split(X, yk))
+                for tr, te in splits:
+                    if not 0 < yk[tr].sum() < len(tr):
+                        oof[te, k] = yk[tr].mean() if len(tr) else 0.0
+                        continue
                     lr = self._logreg().fit(X[tr], yk[tr], sample_weight=w[tr])
                     oof[te, k] = lr.predict_proba(X[te])[:, 1]
             head = self._logreg().fit(X, yk, sample_weight=w) if 0 < yk.sum() < len(yk) else None
@@ -134,7 +150,7 @@ class FastTierModel:
 
     @property
     def feature_names_(self) -> list[str]:
-        return [f"text_{c}" for c in self.categories] + list(FEATURE_NAMES)
+        return [f"text_{c}" for c in self.categories] + list(self.tabular_.names)
 
     # ------------------------------------------------------------------ inference
     def text_scores(self, texts: Sequence[str]) -> np.ndarray:
@@ -162,7 +178,7 @@ class FastTierModel:
         """The tabular signals for one listing, by name (used in reasons)."""
         text = listing_text(listing.title, listing.description, listing.brand)
         row = self.tabular_.transform([listing], [text])[0]
-        return dict(zip(FEATURE_NAMES, (float(v) for v in row), strict=True))
+        return dict(zip(self.tabular_.names, (float(v) for v in row), strict=True))
 
     def explain(self, listing: Listing, category: str, top: int = 3) -> list[str]:
         """Human-readable evidence for one category: strongest text terms and tabular signals."""
@@ -179,7 +195,7 @@ class FastTierModel:
         T = self.tabular_.transform(listings, texts)
         if not hasattr(self, "terms_"):
             self.terms_ = self.vectorizer_.get_feature_names_out()
-        idx = {name: i for i, name in enumerate(FEATURE_NAMES)}
+        idx = {name: i for i, name in enumerate(self.tabular_.names)}
         out: list[list[str]] = []
         for r, category in enumerate(categories):
             k = self.categories.index(category)
@@ -226,3 +242,19 @@ def _price_evidence(row: np.ndarray, idx: dict[str, int]) -> list[str]:
             f"{COUNTERFEIT}: price is {100 * np.exp(floor):.0f}% of the cheapest genuine item it names"
         )
     return out
+
+
+def _writer_folds(groups: Sequence[str | None], n: int, cv: int, seed: int) -> np.ndarray:
+    """Fold of each row: a writer's rows share one fold (writers dealt round-robin in a seeded
+    order, so folds get similar numbers of writers); rows of no known writer are spread at random."""
+    if len(groups) != n:
+        raise ValueError(f"groups must name {n} rows, got {len(groups)}")
+    rng = np.random.default_rng(seed)
+    fold = rng.integers(0, cv, size=n)
+    writers = sorted({g for g in groups if g})
+    order = rng.permutation(len(writers))
+    where = {writers[j]: i % cv for i, j in enumerate(order)}
+    for i, g in enumerate(groups):
+        if g:
+            fold[i] = where[g]
+    return fold

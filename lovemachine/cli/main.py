@@ -148,11 +148,12 @@ def train(
     rates = resolve_base_rates(s.base_rates)
     written_parts = None
     if written:
-        from trainers.sources import WRITTEN_PATH, load_written
+        from trainers.sources import WRITTEN_DIR, load_written, missing_written
 
-        if not WRITTEN_PATH.exists():
-            fail(f"{WRITTEN_PATH} is missing (a source checkout has it); or train with --no-written")
-        with step(f"reading the written corpus {WRITTEN_PATH}"):
+        if missing := missing_written():
+            names = ", ".join(map(str, missing))
+            fail(f"{names} missing (a source checkout has them); or train with --no-written")
+        with step(f"reading the written corpora in {WRITTEN_DIR}"):
             written_parts = load_written()
     upgrade(s.database_url)
     store = SqlStore(make_engine(s.database_url))

@@ -51,7 +51,7 @@ NoWritten = Annotated[
     bool,
     typer.Option(
         "--no-written",
-        help="do not train on the written corpus (data/written/train_written.jsonl: listings and hard "
+        help="do not train on the written corpora (data/written/*.jsonl: listings and hard "
         "negatives by independent writers; its regression part is never trained on either way)",
     ),
 ]

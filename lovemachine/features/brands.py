@@ -252,6 +252,10 @@ class BrandLexicon:
         Longest match wins where spellings overlap ("louis vuitton" over "vuitton"); Latin
         spellings must stand as whole words ("lv" does not match inside "plv").
         """
+        return [c for _, _, c in self.find_spans(normalised_text)]
+
+    def find_spans(self, normalised_text: str) -> list[tuple[int, int, str]]:
+        """``find`` with each mention's position: ``(start, end inclusive, canonical)``."""
         text = normalised_text
         n = len(text)
         found: list[tuple[int, int, str]] = []
@@ -264,14 +268,14 @@ class BrandLexicon:
                 continue
             found.append((start, end, canonical))
         if len(found) <= 1:
-            return [c for _, _, c in found]
+            return found
         # keep the longest of overlapping matches, scanning left to right
         found.sort(key=lambda m: (m[0], -(m[1] - m[0])))
-        out: list[str] = []
+        out: list[tuple[int, int, str]] = []
         last_end = -1
         for start, end, canonical in found:
             if start > last_end:
-                out.append(canonical)
+                out.append((start, end, canonical))
                 last_end = end
         return out
 

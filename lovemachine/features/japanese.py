@@ -40,7 +40,9 @@ def _tokenizer() -> Any:
     if _state.tokenizer is None:
         from sudachipy import Dictionary, SplitMode
 
-        _state.tokenizer = Dictionary(dict="core").create(mode=SplitMode.C, fields={"surface"})
+        d = Dictionary(dict="core")
+        make = getattr(d, "tokenizer", None) or d.create  # SudachiPy >= 0.6.10 renamed create()
+        _state.tokenizer = make(mode=SplitMode.C, fields={"surface"})
     return _state.tokenizer
 
 

@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from statistics import median
 
 import numpy as np
@@ -51,6 +52,15 @@ FEATURE_NAMES: tuple[str, ...] = (
     "desc_list_run_share",
     *LEXICON_FEATURES,
 )
+# Added in feature set 2 (keyword stuffing against honest bundle lots). A model pickled with feature
+# set 1 keeps computing FEATURE_NAMES only, so an older champion still loads and scores the same.
+FEATURE_NAMES_V2: tuple[str, ...] = (
+    "brand_adjacent_share",
+    "n_other_brands",
+    "bundle_markers",
+    "brands_with_items_share",
+)
+FEATURE_SET = 2
 
 # Approximate yen per unit, so a $60 "Rolex" is compared with yen prices. Rates drift; what matters
 # is the order of magnitude (a counterfeit sells at 5-20% of the usual price, not 90%).
@@ -168,9 +178,18 @@ class PriceReference:
 class TabularFeaturizer:
     """Listing (+ its normalised text) -> fixed-width float vector named by ``FEATURE_NAMES``."""
 
+    feature_set = 1
+    """Which feature set this featurizer computes; instances made by this code compute the newest
+    (``FEATURE_SET``), ones unpickled from an older artifact keep the class default 1."""
+
     def __init__(self, lexicon: BrandLexicon, prices: PriceReference) -> None:
         self.lexicon = lexicon
         self.prices = prices
+        self.feature_set = FEATURE_SET
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return FEATURE_NAMES + (FEATURE_NAMES_V2 if self.feature_set >= 2 else ())
 
     def brand_of(self, listing: Listing, mentions: list[str]) -> str | None:
         """The listing's brand field if known, else the first brand named in its title/text."""
@@ -185,14 +204,17 @@ class TabularFeaturizer:
     def transform(self, listings: Sequence[Listing], texts: Sequence[str] | None = None) -> np.ndarray:
         if texts is None:
             texts = [normalise(f"{x.title} {x.description}") for x in listings]
-        out = np.zeros((len(listings), len(FEATURE_NAMES)), dtype=np.float32)
+        v2 = self.feature_set >= 2
+        out = np.zeros((len(listings), len(self.names)), dtype=np.float32)
         ref = self.prices
         for i, (listing, text) in enumerate(zip(listings, texts, strict=True)):
             lp = log_price_jpy(listing)
             desc = normalise(listing.description) if listing.description else ""
-            desc_mentions = self.lexicon.find(desc) if desc else []
+            desc_spans = self.lexicon.find_spans(desc) if desc else []
+            desc_mentions = [c for _, _, c in desc_spans]
             title_norm = normalise(listing.title)
-            title_mentions = self.lexicon.find(title_norm)
+            title_spans = self.lexicon.find_spans(title_norm)
+            title_mentions = [c for _, _, c in title_spans]
             mentions = title_mentions + desc_mentions
             brand = self.brand_of(listing, mentions)
             bref = ref.brand_log_median.get(brand) if brand else None
@@ -204,6 +226,13 @@ class TabularFeaturizer:
             short = sum(1 for s in segments if len(s) <= 12)
             t_run, _, t_words = list_run(title_norm)
             d_run, d_in_runs, d_words = list_run(desc) if desc else (0, 0, 0)
+            extra = (
+                _bundle_shape(
+                    desc, desc_spans, title_norm, title_spans, self.lexicon.canonical(listing.brand)
+                )
+                if v2
+                else ()
+            )
             out[i] = (
                 lp,
                 (lp - bref) if bref is not None else 0.0,
@@ -229,8 +258,58 @@ class TabularFeaturizer:
                 d_in_runs / max(d_words, 1),
                 *lexicon_counts(text),
                 *evasion_counts(f"{listing.title} {listing.description}"),
+                *extra,
             )
         return out
+
+
+# Between two brand names of a wall there is only punctuation, hashes and spaces ("chanel / dior
+# #gucci"); in a bundle lot there are the items ("chanel lipstick, dior palette").
+_GAP_ONLY_SEPARATORS = re.compile(r"[\s,、，/|・;；#＃&+＋\-_.。:：()（）\[\]【】「」]*")
+# Words that say "this is a lot of several things": まとめ売り, セット, 点, lot, bundle, set of, x3
+_BUNDLE = re.compile(
+    r"まとめ|セット|詰め合わせ|福袋|\d+\s*(?:点|個|本|枚|冊|着|足|箱)|(?:全|計)\s*\d+|\bbundle\b|\blot\b|"
+    r"\bset of\b|\b\d+\s*(?:pcs|pieces|items)\b|[x×]\s*\d\b|\b\d\s*[x×]"
+)
+
+
+def _bundle_shape(
+    desc: str,
+    desc_spans: list[tuple[int, int, str]],
+    title: str,
+    title_spans: list[tuple[int, int, str]],
+    own_brand: str | None,
+) -> tuple[float, float, float, float]:
+    """Keyword-stuffing shape against an honest bundle lot (feature set 2).
+
+    * ``brand_adjacent_share``: of consecutive brand mentions (title and description separately),
+      the share with nothing but separators between them — a brand wall is ~1, a lot that names
+      each item ~0;
+    * ``n_other_brands``: distinct brands named that are not the listing's own brand field;
+    * ``bundle_markers``: words that announce a lot (まとめ売り, 3点, set of, bundle, x2);
+    * ``brands_with_items_share``: of brand mentions, the share followed by a non-brand word
+      before the next separator run ("dior palette") rather than by another brand.
+    """
+    pairs = adjacent = followed = 0
+    for text, spans in ((title, title_spans), (desc, desc_spans)):
+        for (_, end, _), (start, _, _) in pairwise(spans):
+            pairs += 1
+            gap = text[end + 1 : start]
+            if _GAP_ONLY_SEPARATORS.fullmatch(gap):
+                adjacent += 1
+            elif re.search(r"\w", gap):
+                followed += 1
+        if spans:
+            tail = text[spans[-1][1] + 1 : spans[-1][1] + 12]
+            followed += 1 if re.match(r"\s?[^\s,、，/|・;；#＃]", tail) else 0
+    n_mentions = len(desc_spans) + len(title_spans)
+    brands = {c for _, _, c in desc_spans} | {c for _, _, c in title_spans}
+    return (
+        adjacent / pairs if pairs else 0.0,
+        float(len(brands - {own_brand})) if own_brand else float(len(brands)),
+        float(len(_BUNDLE.findall(f"{title} {desc}"))),
+        followed / n_mentions if n_mentions else 0.0,
+    )
 
 
 def _luxury_floor_ratio(log_price: float, brand: str | None, mentions: list[str], text: str = "") -> float:

@@ -43,10 +43,10 @@ def test_deployed_thresholds_are_the_one_function_applied_to_the_configured_spec
     synthetic_rows: list[LabelledListing],
 ) -> None:
     train, valid = synthetic_rows[:3000], synthetic_rows[3000:4500]
-    config = TrainConfig(seed=0, base_rates={c: 0.004 for c in CATEGORIES}, max_flag_rate=0.03)
+    config = TrainConfig(seed=0, base_rates={c: 0.05 for c in CATEGORIES}, max_flag_rate=0.01)
     fitted = fit(train, valid, config)
     spec = ThresholdSpec(
-        hide_precision=0.99, report_precision=0.8, base_rates=config.base_rates, max_flag_rate=0.03
+        hide_precision=0.99, report_precision=0.8, base_rates=config.base_rates, max_flag_rate=0.01
     )
     expected = select_thresholds(_y(valid), fitted.valid_scores, spec, CATEGORIES)
     assert fitted.policy == Policy(expected)

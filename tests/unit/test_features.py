@@ -208,3 +208,59 @@ def test_policy_terms_match_masked_and_spaced_out_spellings():
     # masking needs a masking character: ordinary words next to a term's stem do not match
     assert lexicon_counts(normalise("ミラー付き コンパクトケース 真鍮"))[0] == 0
     assert lexicon_counts(normalise("cashmere sweater"))[cash] == 0
+
+
+def _shape(title: str, description: str, brand: str | None = None) -> dict[str, float]:
+    from lovemachine.features.tabular import FEATURE_NAMES_V2
+
+    lex = BrandLexicon()
+    feats = TabularFeaturizer(lex, PriceReference())
+    row = feats.transform([listing(title=title, description=description, brand=brand)])[0]
+    return dict(zip(feats.names[-len(FEATURE_NAMES_V2) :], (float(v) for v in row[-4:]), strict=True))
+
+
+def test_a_brand_wall_and_an_honest_bundle_lot_have_different_shapes():
+    wall = _shape(
+        "グッチ バッグ", "グッチ プラダ シャネル ディオール エルメス フェンディ #セリーヌ #ロエベ", "Gucci"
+    )
+    lot = _shape(
+        "コスメ まとめ売り 4点",
+        "シャネル リップ 1本、ディオール アイシャドウ、グッチ 香水 30ml、プラダ ポーチ。全て正規品です。",
+    )
+    assert wall["brand_adjacent_share"] > 0.8 and lot["brand_adjacent_share"] < 0.2
+    assert lot["brands_with_items_share"] > 0.8 > wall["brands_with_items_share"]
+    assert lot["bundle_markers"] >= 2 and wall["bundle_markers"] == 0
+    assert wall["n_other_brands"] >= 5  # its own brand (Gucci) is not counted
+
+
+def test_english_lots_count_their_items_and_markers():
+    lot = _shape("Lot of 4 tops", "Zara top size M, H&M blouse, Uniqlo tee, Gap hoodie. All washed.")
+    assert lot["bundle_markers"] >= 1 and lot["brand_adjacent_share"] == 0.0
+
+
+def test_a_featurizer_from_an_older_artifact_keeps_its_feature_set():
+    """An artifact pickled before feature set 2 must keep scoring with the columns it was trained on."""
+    import pickle
+
+    from lovemachine.features.tabular import FEATURE_NAMES_V2
+
+    feats = TabularFeaturizer(BrandLexicon(), PriceReference())
+    assert feats.names == FEATURE_NAMES + FEATURE_NAMES_V2
+    state = pickle.loads(pickle.dumps(feats))
+    del state.__dict__["feature_set"]  # what an older artifact's instance looks like
+    assert state.names == FEATURE_NAMES
+    assert state.transform([listing(description="chanel dior gucci prada")]).shape == (1, len(FEATURE_NAMES))
+
+
+def test_writer_folds_keep_each_writer_in_one_fold_and_spread_the_rest():
+    from lovemachine.classifiers.fast import _writer_folds
+
+    groups = [None] * 300 + ["persona:a"] * 50 + ["persona:b"] * 50 + ["persona:c"] * 50
+    fold = _writer_folds(groups, len(groups), 3, seed=1)
+    for w in ("persona:a", "persona:b", "persona:c"):
+        assert len({int(f) for f, g in zip(fold, groups, strict=True) if g == w}) == 1
+    # three writers over three folds: one writer each; unknown rows land in every fold
+    assert sorted(int(fold[300 + 50 * i]) for i in range(3)) == [0, 1, 2]
+    assert set(np.bincount(fold[:300], minlength=3)) and min(np.bincount(fold[:300], minlength=3)) > 60
+    with pytest.raises(ValueError, match="groups must name"):
+        _writer_folds(groups[:10], len(groups), 3, seed=1)

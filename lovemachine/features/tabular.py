@@ -17,6 +17,7 @@ from itertools import pairwise
 from statistics import median
 
 import numpy as np
+import re2
 
 from lovemachine.features.brands import LUXURY_FLOOR_JPY, BrandLexicon, product_floors
 from lovemachine.features.lexicon import LEXICON_FEATURES, evasion_counts, lexicon_counts
@@ -266,8 +267,12 @@ class TabularFeaturizer:
 # Between two brand names of a wall there is only punctuation, hashes and spaces ("chanel / dior
 # #gucci"); in a bundle lot there are the items ("chanel lipstick, dior palette").
 _GAP_ONLY_SEPARATORS = re.compile(r"[\s,、，/|・;；#＃&+＋\-_.。:：()（）\[\]【】「」]*")
+_WORD_CHAR = re.compile(r"\w")
+_NEXT_WORD = re.compile(r"\s?[^\s,、，/|・;；#＃]")
 # Words that say "this is a lot of several things": まとめ売り, セット, 点, lot, bundle, set of, x3
-_BUNDLE = re.compile(
+# RE2 (linear time, ~4x faster here than ``re``: this runs on every listing); its ``\b`` is ASCII-only,
+# so "9×" right after katakana counts as a quantity.
+_BUNDLE = re2.compile(
     r"まとめ|セット|詰め合わせ|福袋|\d+\s*(?:点|個|本|枚|冊|着|足|箱)|(?:全|計)\s*\d+|\bbundle\b|\blot\b|"
     r"\bset of\b|\b\d+\s*(?:pcs|pieces|items)\b|[x×]\s*\d\b|\b\d\s*[x×]"
 )
@@ -297,11 +302,11 @@ def _bundle_shape(
             gap = text[end + 1 : start]
             if _GAP_ONLY_SEPARATORS.fullmatch(gap):
                 adjacent += 1
-            elif re.search(r"\w", gap):
+            elif _WORD_CHAR.search(gap):
                 followed += 1
         if spans:
             tail = text[spans[-1][1] + 1 : spans[-1][1] + 12]
-            followed += 1 if re.match(r"\s?[^\s,、，/|・;；#＃]", tail) else 0
+            followed += 1 if _NEXT_WORD.match(tail) else 0
     n_mentions = len(desc_spans) + len(title_spans)
     brands = {c for _, _, c in desc_spans} | {c for _, _, c in title_spans}
     return (

@@ -36,7 +36,7 @@ test-fast: install  ## unit tests only
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check lovemachine workers trainers cstool_api tests bench
+	$(BIN)/ruff format --check lovemachine workers trainers cstool_api cli demo synth tests bench
 
 typecheck: install
 	$(BIN)/mypy

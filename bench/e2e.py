@@ -31,7 +31,7 @@ from lovemachine.adapters.sql.migrate import upgrade
 from lovemachine.config import Settings
 from lovemachine.listings import LabelledListing, parse_labelled
 from lovemachine.ports import Broker, ReceivedMessage
-from lovemachine.synth import generate
+from synth import generate
 from trainers.dataset import Dataset
 from trainers.train import train_and_register
 from workers.bootstrap import build_worker

@@ -23,7 +23,7 @@ from lovemachine.features.brands import BrandLexicon
 from lovemachine.features.tabular import PriceReference, TabularFeaturizer
 from lovemachine.features.text import listing_text
 from lovemachine.listings import parse_labelled
-from lovemachine.synth import generate
+from synth import generate
 
 
 def main() -> None:
@@ -63,9 +63,8 @@ def main() -> None:
     print("| tabular features | listings/s (median) | µs per listing |")
     print("|---|---:|---:|")
     for fs in (1, 2):
-        print(
-            f"| set {fs} | {result['listings_per_s'][f'set {fs}']:,} | {result['us_per_listing'][f'set {fs}']} |"
-        )
+        rate, us = result["listings_per_s"][f"set {fs}"], result["us_per_listing"][f"set {fs}"]
+        print(f"| set {fs} | {rate:,} | {us} |")
     print(f"\n{args.n:,} unseen listings, {args.rounds} interleaved rounds, {result['machine']}")
 
 

@@ -33,7 +33,7 @@ from sklearn.linear_model import LogisticRegression
 from lovemachine.categories import CATEGORIES
 from lovemachine.features.text import listing_text
 from lovemachine.listings import LabelledListing, Listing, parse_labelled
-from lovemachine.synth import generate
+from synth import generate
 from trainers.dataset import Dataset
 from trainers.train import TrainConfig, train
 
@@ -93,9 +93,9 @@ def main() -> None:
     ap.add_argument("--skip-big-train", action="store_true", help="skip the N-listing training run")
     ap.add_argument("--out", type=Path, default=Path("var/bench/models.json"))
     args = ap.parse_args()
-    from lovemachine.adapters.image_host import SyntheticImageHost
     from lovemachine.adapters.images import ImageFetcher, NsfwImageScorer
-    from lovemachine.synth.images import image_kind
+    from synth.image_host import SyntheticImageHost
+    from synth.images import image_kind
 
     results: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",

@@ -33,7 +33,7 @@ from lovemachine.config import Settings
 from lovemachine.listings import LabelledListing, parse_labelled
 from lovemachine.ports import ModelVersionRecord
 from lovemachine.registry import save_artifact
-from lovemachine.synth import generate
+from synth import generate
 from trainers.dataset import Dataset
 from trainers.train import TrainResult, train
 from workers.bootstrap import build_worker

@@ -70,7 +70,7 @@ def _one(args: argparse.Namespace, writer: str) -> dict[str, Any]:
     from lovemachine.listings.schema import parse_labelled
     from lovemachine.registry import LoadedModel
     from lovemachine.services.scoring import Scorer
-    from lovemachine.synth import generate
+    from synth import generate
     from trainers.dataset import Dataset
     from trainers.quality import decision_quality
     from trainers.sources import GENERATED, WRITTEN, WRITTEN_PATHS, load_written

@@ -95,7 +95,7 @@ def _source_weights() -> tuple[float, float]:
 def seed_data(n: int, seed: int, written: Any, gen_rows: int, gen_valid_rows: int) -> SeedData:
     """The default recipe for ``seed``, and the generated subset (reweighted) the encoders learn from."""
     from lovemachine.listings.schema import parse_labelled
-    from lovemachine.synth import generate
+    from synth import generate
     from trainers.sources import combine
 
     rows = [parse_labelled(d) for d in generate(n, seed=seed)]

@@ -64,7 +64,7 @@ def _one_seed(args: argparse.Namespace, seed: int) -> dict[str, Any]:
     from lovemachine.listings.schema import parse_labelled
     from lovemachine.registry import LoadedModel
     from lovemachine.services.scoring import Scorer
-    from lovemachine.synth import generate
+    from synth import generate
     from trainers.dataset import Dataset, load_jsonl
     from trainers.quality import decision_quality
     from trainers.train import TrainConfig, train

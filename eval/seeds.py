@@ -34,7 +34,7 @@ def main() -> None:
 
     from lovemachine.categories import CATEGORIES
     from lovemachine.listings.schema import parse_labelled
-    from lovemachine.synth import generate
+    from synth import generate
     from trainers.dataset import load_jsonl
     from trainers.train import TrainConfig, fit
 

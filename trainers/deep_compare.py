@@ -26,7 +26,7 @@ from lovemachine.categories import CATEGORIES
 from lovemachine.classifiers.fast import FastTierModel
 from lovemachine.features.text import listing_text
 from lovemachine.listings import LabelledListing, parse_labelled
-from lovemachine.synth import generate
+from synth import generate
 
 
 @dataclass(frozen=True)

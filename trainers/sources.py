@@ -4,7 +4,7 @@ A model trained on the generator alone learns the generator's dialect (issue 11:
 own test split, hide precision .94 on listings written by other people). The default training data
 is therefore two sources, each row carrying a per-source weight:
 
-* ``generated`` — the synthetic generator (``lovemachine.synth``), any size, seeded;
+* ``generated`` — the synthetic generator (``synth``), any size, seeded;
 * ``written`` — ``data/written/train_written.jsonl`` and ``train_written_2.jsonl``: 5,600 listings
   typed by eight persona writers who saw only the policy and the event schema (``docs/data.md``).
 

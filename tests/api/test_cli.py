@@ -6,9 +6,9 @@ import pytest
 from argon2 import PasswordHasher
 from typer.testing import CliRunner
 
+from cli import app
 from lovemachine.adapters.sql import SqlStore
 from lovemachine.adapters.sql.tables import action_outbox
-from lovemachine.cli import app
 from tests.api.conftest import Seeder, count
 
 runner = CliRunner()

@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from lovemachine.adapters.image_host import SyntheticImageHost
 from lovemachine.adapters.sql import SqlStore
 from lovemachine.config import Settings
 from lovemachine.policy import Action
-from lovemachine.synth.images import render_image
+from synth.image_host import SyntheticImageHost
+from synth.images import render_image
 from tests.api.conftest import Login, Seeder, make_decision, make_listing
 from tests.integration.test_image_ssrf import Target
 

@@ -23,12 +23,12 @@ from argon2 import PasswordHasher
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from lovemachine.adapters.image_host import SyntheticImageHost
 from lovemachine.adapters.local_broker import LocalBroker
 from lovemachine.adapters.sql import SqlStore, make_engine
 from lovemachine.adapters.sql.migrate import upgrade
 from lovemachine.adapters.sql.tables import labels
 from lovemachine.config import Settings
+from synth.image_host import SyntheticImageHost
 from tests.browser.seed import Seeded, seed
 from tests.browser.server import ServerThread
 from tests.plugins.databases import TEST_DB_PREFIX, _drop_database

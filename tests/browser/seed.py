@@ -17,7 +17,7 @@ from lovemachine.categories import CATEGORIES
 from lovemachine.listings import LabelledListing, Listing
 from lovemachine.policy import Action, Decision
 from lovemachine.ports import ModelVersionRecord
-from lovemachine.synth import generate
+from synth import generate
 
 MODEL_VERSION = "lm-20261123-browser"
 THRESHOLDS = {c: {"report": 0.6, "hide": 0.95} for c in CATEGORIES}

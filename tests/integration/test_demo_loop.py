@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from demo.loop import DEFAULT_MIN_SHADOW, LoopConfig, run_demo_loop
 from lovemachine.adapters.sql import SqlStore, make_engine
 from lovemachine.adapters.sql.tables import listings
 from lovemachine.categories import CASH
-from lovemachine.cli.demo_loop import DEFAULT_MIN_SHADOW, LoopConfig, run_demo_loop
-from lovemachine.synth.trends import GIFTCARD_SLANG, slang
+from synth.trends import GIFTCARD_SLANG, slang
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
 

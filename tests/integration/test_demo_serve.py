@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from demo.serve import PASSWORD_ENV, DemoCsTool, demo_passwords, serve_demo_cstool
+from demo.slice import demo_settings
 from lovemachine.adapters.sql import SqlStore, make_engine
 from lovemachine.adapters.sql.migrate import upgrade
-from lovemachine.cli.demo import demo_settings
-from lovemachine.cli.demo_serve import PASSWORD_ENV, DemoCsTool, demo_passwords, serve_demo_cstool
 from lovemachine.policy import Action
 from tests.api.conftest import MODEL, Seeder
 

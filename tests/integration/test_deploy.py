@@ -268,7 +268,7 @@ def test_rollback_refuses_a_previous_champion_whose_artifact_is_gone(store: SqlS
 def test_the_deploy_commands(store: SqlStore, database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from lovemachine.cli import app
+    from cli import app
 
     monkeypatch.setenv("LOVEMACHINE_PROMOTE_MIN_SHADOW", str(N))
     runner = CliRunner()

@@ -24,7 +24,7 @@ from lovemachine.ports import ModelVersionRecord, Topology
 from lovemachine.registry import save_artifact
 from lovemachine.registry.artifacts import MODEL_FILE
 from lovemachine.services import deploy
-from lovemachine.synth import generate
+from synth import generate
 from tests.integration.test_worker import FakeMessage, count, drain, wait_until
 from tests.plugins.model import event_bytes
 from tests.plugins.pubsub import topology_settings

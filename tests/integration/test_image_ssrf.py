@@ -14,7 +14,7 @@ import pytest
 
 from lovemachine.adapters.images import ImageFetcher, NsfwImageScorer, address_problem
 from lovemachine.config import Settings
-from lovemachine.synth.images import render_image
+from synth.images import render_image
 
 JPEG = render_image("L-ssrf", 1, kind="product")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lovemachine.adapters.image_host import SyntheticImageHost
+from synth.image_host import SyntheticImageHost
 from tests.integration.test_image_ssrf import Target
 
 BIN = Path(sys.executable).parent / "lovemachine"

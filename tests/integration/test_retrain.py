@@ -19,16 +19,16 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from lovemachine.adapters.sql import SqlStore, make_engine
 from lovemachine.adapters.sql.migrate import upgrade
 from lovemachine.categories import CATEGORIES
-from lovemachine.cli import app
 from lovemachine.config import Settings
 from lovemachine.listings import Listing, parse_labelled
 from lovemachine.policy import Action, Decision, Policy
 from lovemachine.ports import ModelVersionRecord
 from lovemachine.registry import save_artifact
-from lovemachine.synth import generate, write_jsonl
+from synth import generate, write_jsonl
 from trainers.retrain import RetrainConfig, RetrainError, retrain
 from trainers.retrain_split import SplitOptions
 from trainers.scheduler import JOB_ID, build_scheduler, cron_trigger, next_run, run_scheduler
@@ -240,7 +240,7 @@ def test_the_cron_trigger_and_the_scheduler_wiring() -> None:
 
 
 def test_a_scheduled_run_is_recorded_as_scheduled(env: dict[str, Any]) -> None:
-    from lovemachine.cli.retrain import _Options, scheduled_job
+    from cli.retrain import _Options, scheduled_job
 
     s = Settings(database_url=env["url"], artifact_dir=env["artifacts"])
     opts = _Options(env["base"], 100, 0, False, 5000, 0.2, 50, 1, False, "sigmoid", False, None, 0)
@@ -281,7 +281,27 @@ def test_the_commands_explain_themselves(command: list[str]) -> None:
 
 def test_a_bad_cron_expression_is_refused_before_anything_runs(tmp_path: Path) -> None:
     result = runner.invoke(
-        app, ["scheduler", "--cron", "0 3 * * 9", "--database-url", f"sqlite:///{tmp_path / 'x.db'}"]
+        app,
+        ["scheduler", "--cron", "0 3 * * 9", "--no-base", "--database-url", f"sqlite:///{tmp_path / 'x.db'}"],
     )
     assert result.exit_code == 1 and "unknown weekday '9'" in result.output
+    assert not (tmp_path / "x.db").exists()
+
+
+@pytest.mark.parametrize(
+    "base_args",
+    [[], ["--no-base", "--base-synthetic"], ["--base-data", "missing.jsonl"]],
+    ids=["none", "two", "missing-file"],
+)
+@pytest.mark.parametrize("command", ["retrain", "scheduler"])
+def test_the_base_data_is_always_named_explicitly(command: str, base_args: list[str], tmp_path: Path) -> None:
+    """A production retrain never silently learns from generated listings: the base data is a file,
+    an explicit --base-synthetic, or --no-base."""
+    args = [command, *base_args, "--database-url", f"sqlite:///{tmp_path / 'x.db'}"]
+    result = runner.invoke(app, args + (["--cron", "0 3 * * *"] if command == "scheduler" else []))
+    assert result.exit_code == 1
+    if base_args and base_args[0] == "--base-data":
+        assert "missing.jsonl does not exist" in result.output
+    else:
+        assert "--base-data FILE" in result.output and "--base-synthetic" in result.output
     assert not (tmp_path / "x.db").exists()

@@ -34,7 +34,7 @@ from lovemachine.policy import Action, Decision
 from lovemachine.ports import ModelVersionRecord
 from lovemachine.registry import save_artifact
 from lovemachine.registry.loader import load_record
-from lovemachine.synth import generate, write_jsonl
+from synth import generate, write_jsonl
 from trainers.evaluation.data import labels as label_matrix
 from trainers.evaluation.decision import judge
 from trainers.regression import META_KEY, REGRESSION_FILE, RegressionSet

@@ -17,7 +17,7 @@ from lovemachine.adapters.sql.tables import decisions
 from lovemachine.config import Settings
 from lovemachine.listings import ModerationAction, parse_labelled
 from lovemachine.ports import Topology
-from lovemachine.synth import generate
+from synth import generate
 from tests.integration.test_worker import drain
 from tests.plugins.model import event_bytes
 from tests.plugins.pubsub import topology_settings, wait_until

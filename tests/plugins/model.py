@@ -11,7 +11,7 @@ import pytest
 from lovemachine.adapters.sql import SqlStore, make_engine
 from lovemachine.listings import LabelledListing, parse_labelled
 from lovemachine.ports import ModelVersionRecord
-from lovemachine.synth import generate
+from synth import generate
 from trainers.dataset import Dataset
 from trainers.train import TrainResult, train
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lovemachine.synth import generate
+from synth import generate
 
 _spec = importlib.util.spec_from_file_location("assemble", Path(__file__).parents[2] / "eval" / "assemble.py")
 assert _spec is not None and _spec.loader is not None

@@ -308,7 +308,7 @@ def test_the_demo_loop_gates_block_the_issue_11_challenger_and_pass_a_better_one
     violations visible); one that hides the new slang too (334 -> 472, reports 21 -> 30: a quarter of
     the synthetic stream) passes; one that reports it (347 -> 330 hides, 36 -> 148 reports) is
     overridden on the evidence of the labels."""
-    from lovemachine.cli.demo_loop import LoopConfig, _Loop, loop_settings
+    from demo.loop import LoopConfig, _Loop, loop_settings
 
     settings = loop_settings(tmp_path, "local", LoopConfig())
     config = GateConfig.from_settings(settings)

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from lovemachine.categories import CATEGORIES
 from lovemachine.listings import LabelledListing, Listing, parse_labelled
-from lovemachine.synth import generate
+from synth import generate
 from trainers.evaluation.baselines import RULE_CUT, KeywordRulesModel, load_rules
 from trainers.evaluation.config import ConfigError, EvalConfig, EvaluationError, load_config, parse_config
 from trainers.evaluation.data import load_test_sets, split_rows, time_split_indices
@@ -398,13 +398,13 @@ def cli_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any]:
     shipped keyword rules, an extra test set, and a missing optional one."""
     from datetime import UTC, datetime
 
+    from cli import app
     from lovemachine.adapters.sql import SqlStore, make_engine
     from lovemachine.adapters.sql.migrate import upgrade
-    from lovemachine.cli import app
     from lovemachine.policy import Policy
     from lovemachine.ports import ModelVersionRecord
     from lovemachine.registry import save_artifact
-    from lovemachine.synth import write_jsonl
+    from synth import write_jsonl
 
     home = tmp_path_factory.mktemp("eval")
     url = f"sqlite:///{home / 'lm.db'}"
@@ -506,7 +506,7 @@ def test_decision_is_taken_against_the_live_model_and_explained(cli_run: tuple[P
 
 
 def test_cli_reports_config_errors_by_key(tmp_path: Path) -> None:
-    from lovemachine.cli import app
+    from cli import app
 
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(raw_config(primary_metric="auc")))
     result = CliRunner().invoke(app, ["evaluate", "--config", str(tmp_path / "bad.yaml")])

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lovemachine.adapters.image_host import SyntheticImageHost
 from lovemachine.adapters.images import ImageFetcher, NsfwImageScorer
 from lovemachine.images import ImageScore
-from lovemachine.synth.images import image_kind, render_image
+from synth.image_host import SyntheticImageHost
+from synth.images import image_kind, render_image
 
 JPEG = render_image("L00000001", 1, kind="product")
 CAP = 50_000

@@ -16,7 +16,7 @@ from lovemachine.listings import Listing, parse_labelled
 from lovemachine.policy import Policy
 from lovemachine.ports import ModelVersionRecord
 from lovemachine.registry import load_artifact, save_artifact
-from lovemachine.synth import generate
+from synth import generate
 from trainers.regression import (
     DEFAULT_SOURCE,
     META_KEY,

@@ -13,7 +13,7 @@ from lovemachine.listings import Listing, parse_labelled
 from lovemachine.retraining import LabelledVersion, NotEnoughLabelsError
 from lovemachine.review.records import LabelRecord
 from lovemachine.review.truth import resolve, targets
-from lovemachine.synth import generate
+from synth import generate
 from trainers.dataset import Dataset
 from trainers.retrain_split import SplitOptions, hold_out_newest
 from trainers.snapshot import build_snapshot

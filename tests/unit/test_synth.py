@@ -17,7 +17,7 @@ import pytest
 
 from lovemachine.categories import CATEGORIES
 from lovemachine.listings import parse_labelled
-from lovemachine.synth import DEFAULT_RATES, DEFAULT_START, generate, reference_price, write_jsonl
+from synth import DEFAULT_RATES, DEFAULT_START, generate, reference_price, write_jsonl
 
 N = 5_000
 USD_JPY = 150.0

@@ -1,4 +1,4 @@
-"""The trend shift in the synthetic stream (``generate(..., trend=...)``, ``lovemachine.synth.trends``):
+"""The trend shift in the synthetic stream (``generate(..., trend=...)``, ``synth.trends``):
 new gift-card slang that neither the base generator nor the policy lexicon knows, tagged so its catch
 rate can be measured, and the default output left exactly as it was."""
 
@@ -15,8 +15,8 @@ from lovemachine.categories import CASH, CATEGORIES
 from lovemachine.features.lexicon import TERMS, lexicon_counts
 from lovemachine.features.text import normalise
 from lovemachine.listings import parse_labelled
-from lovemachine.synth import generate
-from lovemachine.synth.trends import GIFTCARD_SLANG, SLANG_EN, SLANG_JA, TRENDS, is_trend, slang
+from synth import generate
+from synth.trends import GIFTCARD_SLANG, SLANG_EN, SLANG_JA, TRENDS, is_trend, slang
 
 Row = dict[str, Any]
 TREND_TAG = f"trend:{GIFTCARD_SLANG}"

@@ -55,7 +55,7 @@ def load_rows(cfg: DataConfig, progress: Progress | None = None) -> tuple[list[L
     """(rows, sha256 of the JSONL bytes, description) of the main labelled data."""
     say = progress or (lambda _m: None)
     if cfg.synthetic is not None:
-        from lovemachine.synth import generate
+        from synth import generate
 
         s = cfg.synthetic
         say(f"generating {s.n:,} synthetic labelled listings (seed {s.seed})")

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lovemachine.cli.common import console, fail, settings
+from cli.common import console, fail, settings
 
 DbUrl = Annotated[
     str | None, typer.Option("--database-url", help="SQLAlchemy URL [env: LOVEMACHINE_DATABASE_URL]")

@@ -3,7 +3,7 @@
 ``register(app)`` adds them to the main command. ``retrain`` runs one retraining
 (``trainers.retrain``: snapshot, train, evaluate against the live model, register, challenger);
 ``scheduler`` runs it on a cron expression until SIGTERM (``trainers.scheduler``); ``audit estimate``
-(``lovemachine.cli.live_quality``) estimates live precision and recall from the audit sample.
+(``cli.live_quality``) estimates live precision and recall from the audit sample.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lovemachine.cli.common import console, fail, settings, setup_logging, step
+from cli.common import console, fail, settings, setup_logging, step
 
 if TYPE_CHECKING:
     from lovemachine.config import Settings
@@ -38,12 +38,20 @@ BaseData = Annotated[
     Path | None,
     typer.Option(
         "--base-data",
-        help="labelled JSONL the earlier models learned from; default: the synthetic set `lovemachine "
-        "train` uses (<artifact dir>/../data/synthetic-N-seedS.jsonl, generated if missing)",
+        help="labelled JSONL the earlier models learned from (one of --base-data, --base-synthetic, "
+        "--no-base is required)",
     ),
 ]
-BaseN = Annotated[int, typer.Option("--base-n", min=100, help="size of the default synthetic base data")]
-BaseSeed = Annotated[int, typer.Option("--base-seed", help="seed of the default synthetic base data")]
+BaseSynthetic = Annotated[
+    bool,
+    typer.Option(
+        "--base-synthetic",
+        help="use the synthetic set `lovemachine train` uses as base data "
+        "(<artifact dir>/../data/synthetic-N-seedS.jsonl, generated if missing): demos and trials only",
+    ),
+]
+BaseN = Annotated[int, typer.Option("--base-n", min=100, help="size of the --base-synthetic data")]
+BaseSeed = Annotated[int, typer.Option("--base-seed", help="seed of the --base-synthetic data")]
 NoBase = Annotated[
     bool, typer.Option("--no-base", help="train without the base data (labels and written corpus)")
 ]
@@ -95,6 +103,29 @@ class _Options:
     eval_config: Path | None
     seed: int
     no_written: bool = False
+    base_synthetic: bool = False
+
+
+def _check_base(o: _Options) -> None:
+    """Exactly one of --base-data FILE, --base-synthetic, --no-base: a production retrain must never
+    silently learn from generated listings."""
+    chosen = [
+        name
+        for name, on in (
+            ("--base-data", o.base_data is not None),
+            ("--base-synthetic", o.base_synthetic),
+            ("--no-base", o.no_base),
+        )
+        if on
+    ]
+    if len(chosen) != 1:
+        fail(
+            "say what the earlier models learned from: --base-data FILE (labelled JSONL), "
+            "--base-synthetic (generated listings: demos and trials) or --no-base"
+            + (f"; got {' and '.join(chosen)}" if chosen else "")
+        )
+    if o.base_data is not None and not o.base_data.exists():
+        fail(f"--base-data {o.base_data} does not exist")
 
 
 def _config(s: Settings, o: _Options) -> RetrainConfig:
@@ -106,11 +137,12 @@ def _config(s: Settings, o: _Options) -> RetrainConfig:
         fail("--calibration must be 'isotonic' or 'sigmoid'")
     if o.eval_config is not None and not o.eval_config.exists():
         fail(f"--eval-config {o.eval_config} does not exist")
+    _check_base(o)
     base, source = o.base_data, str(o.base_data) if o.base_data else None
     if o.no_base:
         base, source = None, None
-    elif base is None:
-        from lovemachine.synth import write_jsonl
+    elif o.base_synthetic:
+        from synth import write_jsonl
 
         base = s.artifact_dir.parent / "data" / f"synthetic-{o.base_n}-seed{o.base_seed}.jsonl"
         source = f"synthetic (n={o.base_n}, seed={o.base_seed}): {base}"
@@ -183,6 +215,7 @@ def run_retrain(
 
 def retrain_command(
     base_data: BaseData = None,
+    base_synthetic: BaseSynthetic = False,
     base_n: BaseN = 30_000,
     base_seed: BaseSeed = 0,
     no_base: NoBase = False,
@@ -217,7 +250,7 @@ def retrain_command(
     s = settings(database_url=database_url, artifact_dir=artifact_dir)
     opts = _Options(
         base_data, base_n, base_seed, no_base, min_labels, test_fraction, min_test_labels, label_weight,
-        deep, calibration, images, eval_config, seed, no_written,
+        deep, calibration, images, eval_config, seed, no_written, base_synthetic,
     )  # fmt: skip
     try:
         out = run_retrain(s, opts, trigger="manual", actor="cli")
@@ -268,6 +301,7 @@ def scheduler_command(
     timezone: Annotated[str, typer.Option(help="time zone of the cron expression")] = "UTC",
     run_now: Annotated[bool, typer.Option("--run-now", help="also run once right away")] = False,
     base_data: BaseData = None,
+    base_synthetic: BaseSynthetic = False,
     base_n: BaseN = 30_000,
     base_seed: BaseSeed = 0,
     no_base: NoBase = False,
@@ -302,8 +336,9 @@ def scheduler_command(
         fail(str(exc))
     opts = _Options(
         base_data, base_n, base_seed, no_base, min_labels, test_fraction, min_test_labels, label_weight,
-        deep, calibration, images, eval_config, seed, no_written,
+        deep, calibration, images, eval_config, seed, no_written, base_synthetic,
     )  # fmt: skip
+    _check_base(opts)
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -348,7 +383,7 @@ def scheduled_job(s: Settings, opts: _Options, stop: threading.Event) -> Any:
 
 
 def register(app: typer.Typer) -> None:
-    from lovemachine.cli.live_quality import audit_app
+    from cli.live_quality import audit_app
 
     app.command("retrain")(retrain_command)
     app.command("scheduler")(scheduler_command)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from rich.table import Table
 
+from cli.common import console, progress_bar, step
 from lovemachine.categories import CATEGORIES
-from lovemachine.cli.common import console, progress_bar, step
 from lovemachine.config import Settings
 
 MALFORMED = [
@@ -49,12 +49,12 @@ def run_demo(
     *, broker: str, n: int, train_n: int, home: Path, timeout_s: float = 600.0, deep: bool = True
 ) -> dict[str, object]:
     from lovemachine.adapters.brokers import make_broker, topology_from
-    from lovemachine.adapters.image_host import SyntheticImageHost
     from lovemachine.adapters.sql import SqlStore, make_engine
     from lovemachine.adapters.sql.migrate import upgrade
     from lovemachine.listings import parse_labelled
-    from lovemachine.synth import write_jsonl
-    from lovemachine.synth.images import image_kind
+    from synth import write_jsonl
+    from synth.image_host import SyntheticImageHost
+    from synth.images import image_kind
     from trainers.dataset import load_jsonl
     from trainers.sources import load_written
     from trainers.train import TrainConfig, train_and_register

@@ -1,5 +1,5 @@
 """Subcommands: generate, train, evaluate, score, publish, worker, db, demo; for the CS tool
-serve, staff, cstool; for retraining retrain, scheduler, audit (``lovemachine.cli.retrain``)."""
+serve, staff, cstool; for retraining retrain, scheduler, audit (``cli.retrain``)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lovemachine.cli.common import console, fail, progress_bar, settings, setup_logging, step
+from cli.common import console, fail, progress_bar, settings, setup_logging, step
 from lovemachine.listings import ListingEvent
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def generate(
     id_prefix: Annotated[str, typer.Option(help="prefix of listing ids")] = "L",
 ) -> None:
     """Write synthetic labelled listings (listing events + ground-truth labels), one JSON per line."""
-    from lovemachine.synth import write_jsonl
+    from synth import write_jsonl
 
     output.parent.mkdir(parents=True, exist_ok=True)
     with progress_bar() as bar:
@@ -129,7 +129,7 @@ def train(
     if calibration not in ("isotonic", "sigmoid"):
         fail("--calibration must be 'isotonic' or 'sigmoid'")
     if data is None:
-        from lovemachine.synth import write_jsonl
+        from synth import write_jsonl
 
         data = s.artifact_dir.parent / "data" / f"synthetic-{n}-seed{seed}.jsonl"
         if not data.exists():
@@ -223,23 +223,23 @@ def _print_metrics(per_cat: dict[str, dict[str, object]], title: str) -> None:
     console.print(t)
 
 
-from lovemachine.cli.evaluate import evaluate  # noqa: E402
+from cli.evaluate import evaluate  # noqa: E402
 
 app.command()(evaluate)
 
-from lovemachine.cli.cstool import register as register_cstool  # noqa: E402
+from cli.cstool import register as register_cstool  # noqa: E402
 
 register_cstool(app)
 
-from lovemachine.cli.deploy import register as register_deploy  # noqa: E402
+from cli.deploy import register as register_deploy  # noqa: E402
 
 register_deploy(app)
 
-from lovemachine.cli.retrain import register as register_retrain  # noqa: E402
+from cli.retrain import register as register_retrain  # noqa: E402
 
 register_retrain(app)
 
-from lovemachine.cli.images import register as register_images  # noqa: E402
+from cli.images import register as register_images  # noqa: E402
 
 register_images(app)
 
@@ -472,7 +472,7 @@ def demo(
     and a summary of what was hidden / reported / allowed per category; with --loop, then the loop
     (retraining from CS labels, shadow, promotion) on its own database; with --serve, then the CS tool
     with the queues the slice's worker filled."""
-    from lovemachine.cli.demo import demo_settings, run_demo
+    from demo.slice import demo_settings, run_demo
 
     setup_logging(verbose)
     s = settings(broker=broker)
@@ -480,11 +480,11 @@ def demo(
         fail("--broker must be 'local' or 'pubsub'")
     run_demo(broker=s.broker, n=n, train_n=train_n, home=home, deep=deep)
     if loop:
-        from lovemachine.cli.demo_loop import run_demo_loop
+        from demo.loop import run_demo_loop
 
         run_demo_loop(home=loop_home, broker=s.broker, verbose=verbose)
     if serve:
-        from lovemachine.cli.demo_serve import serve_demo_cstool
+        from demo.serve import serve_demo_cstool
 
         serve_demo_cstool(demo_settings(home, s.broker), port=port)
 

@@ -1,6 +1,6 @@
 """The ``lovemachine`` command. Each subcommand is a composition root: it builds Settings once and
 wires adapters; the heavy imports happen inside the commands so ``--help`` stays instant."""
 
-from lovemachine.cli.main import app
+from cli.main import app
 
 __all__ = ["app"]

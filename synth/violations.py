@@ -1,6 +1,6 @@
 """Prohibited listings in the disguises sellers actually use: counterfeits, adult goods, cash.
 
-Each builder returns a :class:`~lovemachine.synth.compose.Draft` whose ``tags`` name the disguise
+Each builder returns a :class:`~synth.compose.Draft` whose ``tags`` name the disguise
 (``counterfeit:low_price_only``, ``cash:amagi_slang`` ...). Counterfeits start from an ordinary
 listing and change only the part that gives them away, so the rest of the text looks like everybody
 else's; the subtlest one (``low_price_only``) changes nothing but the price.
@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 import random
 
-from lovemachine.synth import phrases
-from lovemachine.synth.compose import Draft, base, fill, make_description, make_title, pick_brand, spell
-from lovemachine.synth.vocab import FACE_VALUES, LUXURY, Brand
+from synth import phrases
+from synth.compose import Draft, base, fill, make_description, make_title, pick_brand, spell
+from synth.vocab import FACE_VALUES, LUXURY, Brand
 
 _TABLES = {"ja": phrases.JA, "en": phrases.EN}
 

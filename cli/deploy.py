@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lovemachine.cli.common import console, fail, settings
+from cli.common import console, fail, settings
 from lovemachine.config import Settings
 from lovemachine.errors import AliasConflictError, ArtifactIntegrityError, PromotionBlockedError
 from lovemachine.services import deploy

@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from lovemachine.categories import ADULT, CASH, CATEGORIES, COUNTERFEIT, KEYWORD_STUFFING
-from lovemachine.synth import compose, trends
-from lovemachine.synth.negatives import hard_negative
-from lovemachine.synth.stuffing import stuff
-from lovemachine.synth.violations import add_adult, add_cash, adult, cash, counterfeit
-from lovemachine.synth.vocab import BRAND_BY_NAME, CONDITIONS_EN, CONDITIONS_JA, USD_JPY
+from synth import compose, trends
+from synth.negatives import hard_negative
+from synth.stuffing import stuff
+from synth.violations import add_adult, add_cash, adult, cash, counterfeit
+from synth.vocab import BRAND_BY_NAME, CONDITIONS_EN, CONDITIONS_JA, USD_JPY
 
 DEFAULT_RATES: dict[str, float] = {COUNTERFEIT: 0.07, ADULT: 0.04, CASH: 0.05, KEYWORD_STUFFING: 0.05}
 # share of clean listings that are hard negatives; override with rates["hard_negative"]
@@ -89,9 +89,9 @@ def generate(
     hard negatives. Violations are drawn independently, so multi-label listings occur. Image URLs
     point at ``image_host`` (the demo serves synthetic photos from a local host).
 
-    ``trend`` (one of ``lovemachine.synth.trends.TRENDS``, e.g. ``"giftcard_slang"``) shifts the
+    ``trend`` (one of ``synth.trends.TRENDS``, e.g. ``"giftcard_slang"``) shifts the
     stream: each listing is, with probability ``trend_share``, rewritten as a violation in the trend's
-    new wording and tagged ``trend:<name>`` (``lovemachine.synth.trends``). Those draws come from a
+    new wording and tagged ``trend:<name>`` (``synth.trends``). Those draws come from a
     second random stream, so every other listing is exactly what ``trend=None`` gives.
     """
     if n < 0:

@@ -26,7 +26,7 @@ of product images are flagged. A listing's max over two images: AUC 0.957, means
 With ``image_kind``'s 70% / 3% mix, the image alone separates adult from clean listings with an
 AUC of about 0.81 (computed from the figures above): useful, never decisive.
 
-Remeasure with ``python -m lovemachine.synth.images`` after changing the drawing code.
+Remeasure with ``python -m synth.images`` after changing the drawing code.
 """
 
 from __future__ import annotations

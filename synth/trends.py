@@ -21,8 +21,8 @@ import random
 from typing import Any, Final
 
 from lovemachine.categories import CASH, CATEGORIES
-from lovemachine.synth import compose, phrases
-from lovemachine.synth.vocab import FACE_VALUES, USD_JPY
+from synth import compose, phrases
+from synth.vocab import FACE_VALUES, USD_JPY
 
 TREND_TAG: Final = "trend:"
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import random
 
-from lovemachine.synth import phrases
-from lovemachine.synth.compose import Draft
-from lovemachine.synth.vocab import BRANDS
+from synth import phrases
+from synth.compose import Draft
+from synth.vocab import BRANDS
 
 STYLES = (
     "hashtags",

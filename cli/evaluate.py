@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from lovemachine.cli.common import console, fail, settings
+from cli.common import console, fail, settings
 
 if TYPE_CHECKING:
     from lovemachine.ports import ModelRegistry

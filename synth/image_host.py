@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from lovemachine.synth.images import render_image
+from synth.images import render_image
 
 _PATH = re.compile(r"^/([^/?#]+)/(\d{1,3})\.jpg(?:\?.*)?$")
 

@@ -1,6 +1,6 @@
 """Seeded, reproducible synthetic marketplace listings with ground-truth labels (see ``generator``)."""
 
-from lovemachine.synth.generator import (
+from synth.generator import (
     DEFAULT_RATES,
     DEFAULT_START,
     HARD_NEGATIVE_RATE,

@@ -11,9 +11,9 @@ import math
 import random
 from dataclasses import dataclass
 
-from lovemachine.synth import phrases
-from lovemachine.synth.compose import Draft, base, fill, make_description, make_title, pick_brand, spell
-from lovemachine.synth.vocab import BRAND_BY_NAME, BRANDS, LUXURY, Item
+from synth import phrases
+from synth.compose import Draft, base, fill, make_description, make_title, pick_brand, spell
+from synth.vocab import BRAND_BY_NAME, BRANDS, LUXURY, Item
 
 KINDS = (
     "genuine_luxury",

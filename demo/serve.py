@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 
 from rich.markup import escape
 
+from cli.common import console, fail
 from lovemachine.categories import CATEGORIES
-from lovemachine.cli.common import console, fail
 from lovemachine.config import Settings
 
 if TYPE_CHECKING:

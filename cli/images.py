@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from lovemachine.cli.common import console, settings
+from cli.common import console, settings
 
 images_app = typer.Typer(
     help="Listing images: check what the workers' fetcher and open_nsfw make of a URL.",

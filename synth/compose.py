@@ -12,8 +12,8 @@ import random
 import unicodedata
 from itertools import accumulate
 
-from lovemachine.synth import phrases
-from lovemachine.synth.vocab import BRANDS, COLORS_EN, COLORS_JA, DETAILS, GENERIC, Brand, Item
+from synth import phrases
+from synth.vocab import BRANDS, COLORS_EN, COLORS_JA, DETAILS, GENERIC, Brand, Item
 
 _BRAND_CUM = list(accumulate(b.weight for b in BRANDS))
 _FAKE_CUM = list(accumulate(b.fake_weight for b in BRANDS))

@@ -3,7 +3,7 @@
 1. the live model: a fast-tier champion trained on synthetic listings;
 2. a worker (champion + shadow) and the CS tool (FastAPI under uvicorn on 127.0.0.1, a free port);
 3. a trend shift: the stream now carries gift-card codes sold under slang the model never saw
-   (``lovemachine.synth.trends``); the champion's catch rate on them is measured;
+   (``synth.trends``); the champion's catch rate on them is measured;
 4. customers report some violations the champion allowed (``POST /api/v1/reports`` with a
    ``reports:write`` token), the worker's audit sample reaches allowed listings, and a reviewer works
    the queues through the API
@@ -46,13 +46,13 @@ from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
+from cli.common import console, progress_bar, step
 from lovemachine.categories import CASH, CATEGORIES
-from lovemachine.cli.common import console, progress_bar, step
 from lovemachine.config import Settings
 from lovemachine.review import USER_REPORTS
 from lovemachine.review.policy import AUDIT
-from lovemachine.synth import DEFAULT_START
-from lovemachine.synth.trends import GIFTCARD_SLANG, TRENDS, is_trend, slang
+from synth import DEFAULT_START
+from synth.trends import GIFTCARD_SLANG, TRENDS, is_trend, slang
 
 if TYPE_CHECKING:
     import httpx
@@ -280,7 +280,7 @@ class _CsTool:
         import uvicorn
 
         from cstool_api.app import create_app
-        from lovemachine.cli.demo_serve import bind_socket
+        from demo.serve import bind_socket
 
         self.app = create_app(settings, store=store, broker=broker)
         self.sock, _ = bind_socket(HOST, 0)
@@ -491,7 +491,7 @@ class _Loop:
         return self.names.setdefault(version, f"v{len(self.names) + 1}")
 
     def train_champion(self) -> str:
-        from lovemachine.synth import write_jsonl
+        from synth import write_jsonl
         from trainers.dataset import load_jsonl
         from trainers.sources import load_written
         from trainers.train import TrainConfig, train_and_register
@@ -523,7 +523,7 @@ class _Loop:
     def stream(self, prefix: str, k: int) -> list[LabelledListing]:
         """One phase's listing events: a day of the marketplace with the trend in it."""
         from lovemachine.listings import parse_labelled
-        from lovemachine.synth import generate
+        from synth import generate
 
         cfg = self.cfg
         rows = [
@@ -595,7 +595,7 @@ class _Loop:
         in CS's queues already), and now and then a clean listing, through the marketplace's token."""
         import httpx
 
-        from lovemachine.cli.demo_serve import REPORT_REASONS
+        from demo.serve import REPORT_REASONS
 
         cfg = self.cfg
         rng = random.Random(f"{cfg.seed}:reports:{self.published}")

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from lovemachine.cli.common import console, fail, settings, setup_logging
+from cli.common import console, fail, settings, setup_logging
 
 DbUrl = Annotated[
     str | None, typer.Option("--database-url", help="SQLAlchemy URL [env: LOVEMACHINE_DATABASE_URL]")

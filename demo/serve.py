@@ -26,6 +26,7 @@ from rich.markup import escape
 from cli.common import console, fail
 from lovemachine.categories import CATEGORIES
 from lovemachine.config import Settings
+from lovemachine.registry.aliases import Alias
 
 if TYPE_CHECKING:
     from lovemachine.adapters.sql import SqlStore
@@ -106,7 +107,7 @@ def pick_reported_listings(store: SqlStore, k: int = REPORTED_LISTINGS) -> list[
     """(listing id, the category a customer would complain about) for ``k`` listings of the champion's
     decisions: mostly the highest-scoring listings it *allowed* (what customers catch that the model
     let through), and a third it reported or hid (a customer report raises that item's priority)."""
-    champion = store.get_alias("champion")
+    champion = store.get_alias(Alias.CHAMPION)
     if champion is None:
         return []
     latest = {d.listing_id: d for d in store.decisions_for_model(champion.version)}

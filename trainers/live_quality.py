@@ -30,6 +30,7 @@ import numpy as np
 
 from lovemachine.categories import CATEGORIES
 from lovemachine.ports import ModelVersionRecord
+from lovemachine.registry.aliases import Alias
 from lovemachine.review.audit import STRATA, AuditSample, SampledDecision
 from lovemachine.review.truth import resolve, targets
 
@@ -194,7 +195,7 @@ def live_quality(
     resamples: int = 1000,
 ) -> dict[str, Any]:
     """The estimate for one model version's decisions (default: the champion's), since ``since``."""
-    record = store.get_model_version(model_version) if model_version else store.get_alias("champion")
+    record = store.get_model_version(model_version) if model_version else store.get_alias(Alias.CHAMPION)
     if record is None:
         raise LookupError(
             f"no model version {model_version!r}" if model_version else "no model version is the champion"

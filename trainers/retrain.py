@@ -40,6 +40,7 @@ from lovemachine.categories import CATEGORIES
 from lovemachine.images import ImageScorer
 from lovemachine.ports import ModelVersionRecord
 from lovemachine.registry import new_model_version, save_artifact
+from lovemachine.registry.aliases import Alias
 from lovemachine.retraining import FAILED, NOT_ELIGIBLE, SUCCEEDED, TrainingRun, TrainingStore
 from trainers.base_rates import audit_estimate, resolve_base_rates
 from trainers.dataset import Dataset, load_jsonl
@@ -272,7 +273,10 @@ class _Job:
         self.registered = True
         if eligible:
             store.set_alias(
-                "challenger", version, actor=self.actor, reason=f"training run #{run_id}: eligible offline"
+                Alias.CHALLENGER,
+                version,
+                actor=self.actor,
+                reason=f"training run #{run_id}: eligible offline",
             )
             self.say(f"{version} is the challenger (eligible: beats the live model offline)")
         else:
@@ -299,7 +303,7 @@ class _Job:
 
     def regression_set(self) -> RegressionSet:
         """The live model's regression set (the default for a model saved without one)."""
-        regression = regression_set_of(self.store.get_alias("champion"))
+        regression = regression_set_of(self.store.get_alias(Alias.CHAMPION))
         self.say(
             f"regression set: {len(regression.rows):,} rows ({len(regression.clean):,} clean), "
             f"{regression.source}"
@@ -419,7 +423,7 @@ def _clean_summary(verdict: dict[str, Any]) -> dict[str, Any]:
 
 def _clean_rows_note(store: TrainingStore, split: NewestLabelsSplit) -> list[str]:
     """Where the clean test rows come from, and what the live model may have seen of them."""
-    champion = store.get_alias("champion")
+    champion = store.get_alias(Alias.CHAMPION)
     audit = sum("source:audit" in r.tags and "label:no_violation" in r.tags for r in split.test)
     return [
         f"clean test rows: {len(split.clean_holdout):,} base rows held out by a fixed hash of the listing id "
@@ -432,7 +436,7 @@ def _clean_rows_note(store: TrainingStore, split: NewestLabelsSplit) -> list[str
 
 def _champion_overlap_note(store: TrainingStore, test: list[Any]) -> list[str]:
     """A note when the live model was itself retrained on labels that are test rows here."""
-    champion = store.get_alias("champion")
+    champion = store.get_alias(Alias.CHAMPION)
     if champion is None:
         return []
     snap = champion.metrics.get("dataset_snapshot")

@@ -33,6 +33,7 @@ from lovemachine.policy.thresholds import (
 )
 from lovemachine.ports import ModelRegistry, ModelVersionRecord
 from lovemachine.registry import new_model_version, save_artifact
+from lovemachine.registry.aliases import Alias
 from trainers.cascade import fit_cascade
 from trainers.dataset import Dataset, split_indices
 from trainers.metrics import category_metrics
@@ -337,5 +338,5 @@ def train_and_register(
     )
     registry.register_model_version(record)
     if make_champion:
-        registry.set_alias("champion", version, actor=actor, reason="trained with make_champion")
+        registry.set_alias(Alias.CHAMPION, version, actor=actor, reason="trained with make_champion")
     return record, result

@@ -22,6 +22,7 @@ from lovemachine.adapters.sql import SqlStore, make_engine
 from lovemachine.config import Settings
 from lovemachine.images import ImageScorer
 from lovemachine.ports import Broker
+from lovemachine.registry.aliases import Alias
 from lovemachine.review.audit import audit_sample_from
 from workers.consumer import BatchingConsumer
 from workers.handler import BatchOutcome, ListingHandler, RetryPolicy
@@ -101,7 +102,7 @@ def build_worker(
     provider = ScorerProvider(
         registry=store,
         rules=store,
-        alias="champion",
+        alias=Alias.CHAMPION,
         refresh_seconds=settings.rules_refresh_seconds,
         image_scorer=image_scorer,
     )
@@ -110,7 +111,7 @@ def build_worker(
             registry=store,
             store=store,
             champion=provider.get,
-            alias="challenger",
+            alias=Alias.CHALLENGER,
             refresh_seconds=settings.rules_refresh_seconds,
             max_pending=settings.shadow_max_pending_batches,
             image_scorer=image_scorer,

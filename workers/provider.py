@@ -25,6 +25,7 @@ from lovemachine.errors import LovemachineError, ModelNotFoundError
 from lovemachine.images import ImageScorer
 from lovemachine.ports import ModelRegistry, ModelVersionRecord, RuleStore
 from lovemachine.registry import LoadedModel
+from lovemachine.registry.aliases import Alias
 from lovemachine.registry.loader import load_record
 from lovemachine.rules import RuleSet
 from lovemachine.services.scoring import Scorer
@@ -56,7 +57,7 @@ class ScorerProvider:
         *,
         registry: ModelRegistry,
         rules: RuleStore,
-        alias: str = "champion",
+        alias: str = Alias.CHAMPION,
         refresh_seconds: float = 5.0,
         image_scorer: ImageScorer | None = None,
         retry_refused_s: float = 60.0,

@@ -32,6 +32,7 @@ from lovemachine.images import ImageScorer
 from lovemachine.listings import Listing
 from lovemachine.ports import ModelRegistry, ShadowDecisionStore
 from lovemachine.registry import LoadedModel
+from lovemachine.registry.aliases import Alias
 from lovemachine.services.scoring import Scorer
 from workers.provider import load_model
 
@@ -62,7 +63,7 @@ class ShadowScorer:
         registry: ModelRegistry,
         store: ShadowDecisionStore,
         champion: Callable[[], Scorer],
-        alias: str = "challenger",
+        alias: str = Alias.CHALLENGER,
         refresh_seconds: float = 5.0,
         max_pending: int = 8,
         image_scorer: ImageScorer | None = None,

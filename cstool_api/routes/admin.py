@@ -21,12 +21,13 @@ from cstool_api.responses import (
 from cstool_api.routes.params import Cursor, Id, Limit
 from cstool_api.schemas import AliasIn, StaffIn, StaffPatch, TokenIn, page_out, staff_out, token_out, ts
 from cstool_api.security import new_api_token, sha256_hex
+from lovemachine.registry.aliases import ALIASES
 from lovemachine.review import NotFoundError
 from lovemachine.review.cursor import decode_cursor, encode_cursor
 
 router = APIRouter(tags=["admin"])
 # checked in set_alias (422); the enum tells the OpenAPI document
-AliasName = Annotated[str, Path(json_schema_extra={"enum": ["champion", "challenger"]})]
+AliasName = Annotated[str, Path(json_schema_extra={"enum": [a.value for a in ALIASES]})]
 
 
 # --------------------------------------------------------------------------- staff
@@ -118,7 +119,7 @@ def list_models(
 ) -> dict[str, Any]:
     versions = list(reversed(state.store.list_model_versions()))
     aliases: dict[str, list[str]] = {}
-    for alias in ("champion", "challenger"):
+    for alias in ALIASES:
         record = state.store.get_alias(alias)
         if record is not None:
             aliases.setdefault(record.version, []).append(alias)
@@ -146,7 +147,7 @@ def list_models(
     responses=errors(404, e404="No such model version"),
 )
 def set_alias(alias: AliasName, body: AliasIn, principal: Admin, state: StateDep) -> dict[str, Any]:
-    if alias not in ("champion", "challenger"):
+    if alias not in ALIASES:
         raise ApiError(422, "validation", "alias must be 'champion' or 'challenger'")
     try:
         state.store.set_alias(alias, body.version, actor=principal.name, reason=body.reason)

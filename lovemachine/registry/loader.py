@@ -7,6 +7,7 @@ from pathlib import Path
 from lovemachine.errors import ArtifactIntegrityError, ModelNotFoundError
 from lovemachine.policy import Policy
 from lovemachine.ports import ModelRegistry, ModelVersionRecord
+from lovemachine.registry.aliases import Alias
 from lovemachine.registry.artifacts import MODEL_FILE, LoadedModel, file_sha256, load_artifact
 
 
@@ -34,7 +35,7 @@ def verify_record(record: ModelVersionRecord) -> None:
         )
 
 
-def load_alias(registry: ModelRegistry, alias: str = "champion") -> LoadedModel:
+def load_alias(registry: ModelRegistry, alias: str = Alias.CHAMPION) -> LoadedModel:
     record = registry.get_alias(alias)
     if record is None:
         raise ModelNotFoundError(f"no model version has the alias {alias!r}")

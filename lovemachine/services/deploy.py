@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from lovemachine.errors import ArtifactIntegrityError, PromotionBlockedError
 from lovemachine.ports import ANY_VERSION, AliasChange, ModelVersionRecord
+from lovemachine.registry.aliases import Alias
 from lovemachine.registry.comparison import ALLOW, HIDE, Comparison, LabelledPair, ShadowSample
 from lovemachine.registry.comparison import compare as compare_sample
 from lovemachine.registry.loader import verify_record
@@ -36,7 +37,7 @@ from lovemachine.registry.loader import verify_record
 if TYPE_CHECKING:
     from lovemachine.config import Settings
 
-CHAMPION, CHALLENGER = "champion", "challenger"
+CHAMPION, CHALLENGER = Alias.CHAMPION, Alias.CHALLENGER
 
 
 class DeployStore(Protocol):
@@ -149,7 +150,7 @@ def compare(store: DeployStore) -> Comparison:
     alias is missing)."""
     champion, challenger = store.get_alias(CHAMPION), store.get_alias(CHALLENGER)
     if champion is None or challenger is None:
-        missing = "champion" if champion is None else "challenger"
+        missing = CHAMPION if champion is None else CHALLENGER
         raise LookupError(f"there is no {missing}: nothing to compare")
     if champion.version == challenger.version:
         raise LookupError(f"the challenger {challenger.version} is the champion: nothing to compare")

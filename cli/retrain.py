@@ -260,6 +260,8 @@ def retrain_command(
 
 
 def _print_outcome(out: RetrainOutcome) -> None:
+    from lovemachine.registry.verdict import EvaluationVerdict
+
     meta = out.record.metrics.get("dataset_snapshot")
     snap: dict[str, Any] = meta if isinstance(meta, dict) else {}
     labels = snap.get("labels") or {}
@@ -268,15 +270,14 @@ def _print_outcome(out: RetrainOutcome) -> None:
         f"#{out.snapshot_id} ({snap.get('label_rows', '?')} label rows, {labels.get('disagreements', 0)} "
         f"disagreements, {labels.get('overturned', 0)} overturned)"
     )
-    ev = out.record.metrics.get("evaluation")
-    if isinstance(ev, dict) and ev.get("clean_rows"):
-        cand = f"{_pct(ev.get('clean_flag_rate'))} ({ev.get('clean_hidden')} hidden"
-        live = f"{_pct(ev.get('live_clean_flag_rate'))} ({ev.get('live_clean_hidden')} hidden"
+    ev = EvaluationVerdict.of(out.record.metrics)
+    if ev is not None and ev.clean_rows:
+        cand = f"{_pct(ev.clean_flag_rate)} ({ev.clean_hidden} hidden"
+        live = f"{_pct(ev.live_clean_flag_rate)} ({ev.live_clean_hidden} hidden"
         console.print(
-            f"  clean listings flagged: {cand}, {ev.get('regression_hidden')} of them in the regression set) "
-            f"vs live {live}, {ev.get('live_regression_hidden')}) on {ev['clean_rows']:,} clean rows; "
-            f"mean {ev.get('primary_metric')} {_num(ev.get('mean'))} "
-            f"({_num(ev.get('mean_delta'), sign=True)} vs live)",
+            f"  clean listings flagged: {cand}, {ev.regression_hidden} of them in the regression set) "
+            f"vs live {live}, {ev.live_regression_hidden}) on {ev.clean_rows:,} clean rows; "
+            f"mean {ev.primary_metric} {_num(ev.mean)} ({_num(ev.mean_delta, sign=True)} vs live)",
             highlight=False,
         )
     for reason in out.reasons:

@@ -41,6 +41,8 @@ from lovemachine.images import ImageScorer
 from lovemachine.ports import ModelVersionRecord
 from lovemachine.registry import new_model_version, save_artifact
 from lovemachine.registry.aliases import Alias
+from lovemachine.registry.verdict import METRICS_KEY as VERDICT_KEY
+from lovemachine.registry.verdict import EvaluationVerdict
 from lovemachine.retraining import FAILED, NOT_ELIGIBLE, SUCCEEDED, TrainingRun, TrainingStore
 from trainers.base_rates import audit_estimate, resolve_base_rates
 from trainers.dataset import Dataset, load_jsonl
@@ -248,17 +250,17 @@ class _Job:
         eligible = verdict.get("eligible") is True
         reasons = list(verdict.get("reasons") or ["no live model to compare with"])
         clean = _clean_summary(verdict)
-        metrics["evaluation"] = {
-            "report_path": str(report_dir),
-            "eligible": eligible,
-            "incumbent": ev.summary["decision"].get("incumbent"),
-            "primary_metric": econfig.primary_metric,
-            "mean": verdict.get("mean"),
-            "mean_delta": verdict.get("mean_delta"),
-            "bootstrap_lower": verdict.get("bootstrap_lower"),
+        metrics[VERDICT_KEY] = EvaluationVerdict(
+            report_path=str(report_dir),
+            eligible=eligible,
+            incumbent=ev.summary["decision"].get("incumbent"),
+            primary_metric=econfig.primary_metric,
+            mean=verdict.get("mean"),
+            mean_delta=verdict.get("mean_delta"),
+            bootstrap_lower=verdict.get("bootstrap_lower"),
             **clean,
-            "reasons": reasons,
-        }
+            reasons=reasons,
+        ).to_metrics()
         record = ModelVersionRecord(
             version=version,
             name=self.model_name,

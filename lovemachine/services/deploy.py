@@ -5,7 +5,7 @@ aliases, and every move is a row of the alias history (who, when, from, to, why)
 
 * :func:`compare` — the shadow comparison (``lovemachine.registry.comparison``) of the two aliases.
 * :func:`promote` — move ``champion`` to the challenger if every gate passes (:func:`check_gates`, in
-  this order): the offline evaluation found it eligible (``metrics["evaluation"]["eligible"] is
+  this order): the offline evaluation found it eligible (``EvaluationVerdict.of(metrics).eligible`` is
   True``, written by ``lovemachine retrain`` with the report's path in ``report`` or ``report_path``;
   missing means not passing); the shadow sample is large enough; its hides are within bounds of the
   champion's, both ways (fewer hides leave violations visible: reported, or allowed); its review load
@@ -33,6 +33,7 @@ from lovemachine.registry.aliases import Alias
 from lovemachine.registry.comparison import ALLOW, HIDE, Comparison, LabelledPair, ShadowSample
 from lovemachine.registry.comparison import compare as compare_sample
 from lovemachine.registry.loader import verify_record
+from lovemachine.registry.verdict import EvaluationVerdict
 
 if TYPE_CHECKING:
     from lovemachine.config import Settings
@@ -158,19 +159,18 @@ def compare(store: DeployStore) -> Comparison:
 
 
 def evaluation_gate(challenger: ModelVersionRecord) -> Gate:
-    evaluation = challenger.metrics.get("evaluation")
-    if not isinstance(evaluation, dict) or "eligible" not in evaluation:
+    verdict = EvaluationVerdict.of(challenger.metrics)
+    if verdict is None:
         return Gate(
             "offline evaluation",
             False,
             f"{challenger.version} has no offline evaluation (metrics.evaluation.eligible); "
             "retrain with `lovemachine retrain`, which evaluates it against the champion",
         )
-    report = evaluation.get("report") or evaluation.get("report_path") or "no report path recorded"
-    if evaluation["eligible"] is True:
+    report = verdict.report_location or "no report path recorded"
+    if verdict.eligible:
         return Gate("offline evaluation", True, f"beats the champion offline ({report})")
-    reasons = evaluation.get("reasons")
-    why = f": {'; '.join(str(r) for r in reasons)}" if isinstance(reasons, list) and reasons else ""
+    why = f": {'; '.join(verdict.reasons)}" if verdict.reasons else ""
     return Gate("offline evaluation", False, f"does not beat the champion offline{why} ({report})")
 
 

@@ -344,3 +344,17 @@ def test_the_demo_loop_gates_block_the_issue_11_challenger_and_pass_a_better_one
     )
     assert failed(gates(better, config)) == []
     assert failed(gates(better, replace(config, review_capacity_per_day=50_000))) == ["review capacity"]
+
+
+def test_the_evaluation_verdict_round_trips_and_only_true_is_eligible() -> None:
+    from lovemachine.registry.verdict import EvaluationVerdict
+
+    v = EvaluationVerdict(eligible=True, reasons=["beats live"], report_path="r/", clean_rows=10)
+    assert EvaluationVerdict.of({"evaluation": v.to_metrics()}) == v
+    assert EvaluationVerdict.of({}) is None and EvaluationVerdict.of({"evaluation": "x"}) is None
+    assert EvaluationVerdict.of({"evaluation": {"reasons": []}}) is None  # no verdict at all
+    for fake in ("yes", 1, "true", None):
+        parsed = EvaluationVerdict.of({"evaluation": {"eligible": fake}})
+        assert parsed is not None and parsed.eligible is False
+    old = EvaluationVerdict.of({"evaluation": {"eligible": True, "report": "old/report.md"}})
+    assert old is not None and old.report_location == "old/report.md"

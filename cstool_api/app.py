@@ -22,8 +22,7 @@ from cstool_api.errors import install_error_handlers
 from cstool_api.middleware import install_request_limits
 from cstool_api.openapi import install_docs, install_openapi
 from cstool_api.routes import admin, deploy, images, review, rules, session
-from cstool_api.routes.misc import health_router
-from cstool_api.routes.misc import router as misc_router
+from cstool_api.routes.misc import health_router, router as misc_router
 from cstool_api.routes.training import router as training_router
 from cstool_api.security import LoginThrottle, Passwords
 from cstool_api.state import AppState

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Protocol
 
-from lovemachine.errors import LovemachineError
+from lovemachine.errors import (  # re-exported: callers import them from here too
+    NotEnoughLabelsError as NotEnoughLabelsError,
+)
 from lovemachine.listings import Listing
 from lovemachine.ports import ModelRegistry
 from lovemachine.review.records import LabelRecord
@@ -24,12 +26,6 @@ SUCCEEDED: Final = "succeeded"
 FAILED: Final = "failed"
 NOT_ELIGIBLE: Final = "not_eligible"
 RUN_STATUSES: Final[tuple[str, ...]] = (RUNNING, SUCCEEDED, FAILED, NOT_ELIGIBLE)
-
-
-class NotEnoughLabelsError(LovemachineError):
-    """Too few usable labels to hold the newest out and still learn from the rest."""
-
-    code = "not_enough_labels"
 
 
 @dataclass(frozen=True)

@@ -37,22 +37,22 @@ from typing import Any
 import numpy as np
 
 from lovemachine.categories import CATEGORIES
+from lovemachine.errors import (  # re-exported: callers import them from here too
+    RetrainError as RetrainError,
+)
 from lovemachine.images import ImageScorer
 from lovemachine.ports import ModelVersionRecord
 from lovemachine.registry import new_model_version, save_artifact
 from lovemachine.registry.aliases import Alias
-from lovemachine.registry.verdict import METRICS_KEY as VERDICT_KEY
-from lovemachine.registry.verdict import EvaluationVerdict
+from lovemachine.registry.verdict import METRICS_KEY as VERDICT_KEY, EvaluationVerdict
 from lovemachine.retraining import FAILED, NOT_ELIGIBLE, SUCCEEDED, TrainingRun, TrainingStore
 from trainers.base_rates import audit_estimate, resolve_base_rates
 from trainers.dataset import Dataset, load_jsonl
 from trainers.evaluation import EvalConfig, Evaluation, evaluate_split, write_report
 from trainers.evaluation.clean import clean_mask
-from trainers.evaluation.data import Split
-from trainers.evaluation.data import labels as label_matrix
+from trainers.evaluation.data import Split, labels as label_matrix
 from trainers.metrics import category_metrics
-from trainers.regression import META_KEY as REGRESSION_META_KEY
-from trainers.regression import RegressionSet, regression_set_of
+from trainers.regression import META_KEY as REGRESSION_META_KEY, RegressionSet, regression_set_of
 from trainers.retrain_split import (
     CANDIDATE,
     NewestLabelsSplit,
@@ -68,14 +68,6 @@ from trainers.train import TrainConfig, fit
 
 Progress = Callable[[str], None]
 log = logging.getLogger(__name__)
-
-
-class RetrainError(Exception):
-    """A retraining run failed; ``run`` is its record (status ``failed``, with the error)."""
-
-    def __init__(self, message: str, run: TrainingRun) -> None:
-        super().__init__(message)
-        self.run = run
 
 
 class Stopped(Exception):

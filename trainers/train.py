@@ -37,8 +37,7 @@ from lovemachine.registry.aliases import Alias
 from trainers.cascade import fit_cascade
 from trainers.dataset import Dataset, split_indices
 from trainers.metrics import category_metrics
-from trainers.regression import META_KEY as REGRESSION_META_KEY
-from trainers.regression import regression_set_for
+from trainers.regression import META_KEY as REGRESSION_META_KEY, regression_set_for
 from trainers.sources import GENERATED, SOURCE_WEIGHTS, WRITTEN, WrittenParts, combine
 
 Progress = Callable[[str], None]

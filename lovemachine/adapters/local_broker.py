@@ -39,6 +39,9 @@ from concurrent.futures import Future
 from datetime import UTC, datetime
 from types import MappingProxyType
 
+from lovemachine.errors import (  # re-exported: callers import them from here too
+    BrokerNotFoundError as BrokerNotFoundError,
+)
 from lovemachine.ports import ReceivedMessage, StreamingPull, Topology, create_topology
 
 log = logging.getLogger(__name__)
@@ -48,8 +51,7 @@ __all__ = ["LocalBroker", "LocalMessage", "NotFoundError"]
 _NEVER = float("inf")
 
 
-class NotFoundError(LookupError):
-    """The topic or subscription does not exist (Pub/Sub answers NOT_FOUND)."""
+NotFoundError = BrokerNotFoundError  # the name callers have always imported from here
 
 
 class _Published:

@@ -48,13 +48,11 @@ from concurrent.futures import Future
 from datetime import datetime
 from typing import Any
 
-from google.api_core import exceptions as gexc
-from google.api_core import retry as gretry
+from google.api_core import exceptions as gexc, retry as gretry
 from google.cloud import pubsub_v1
 from google.cloud.pubsub_v1.subscriber.scheduler import ThreadScheduler
 from google.cloud.pubsub_v1.types import BatchSettings, FlowControl
-from google.pubsub_v1.types import DeadLetterPolicy
-from google.pubsub_v1.types import ReceivedMessage as PbReceivedMessage
+from google.pubsub_v1.types import DeadLetterPolicy, ReceivedMessage as PbReceivedMessage
 
 from lovemachine.adapters.pubsub_channels import (
     CHANNEL_OPTIONS,
@@ -70,7 +68,7 @@ from lovemachine.adapters.pubsub_streams import (
     StreamFailedError,
     StreamingPulls,
 )
-from lovemachine.errors import LovemachineError
+from lovemachine.errors import PubSubUnavailableError
 from lovemachine.ports import ReceivedMessage, StreamingPull, Topology, create_topology
 
 log = logging.getLogger(__name__)
@@ -84,10 +82,6 @@ _UNAVAILABLE = (
 )
 
 __all__ = ["CHANNEL_OPTIONS", "PubSubBroker", "PubSubUnavailableError", "PulledMessage", "StreamFailedError"]
-
-
-class PubSubUnavailableError(LovemachineError):
-    """An admin call (creating topics and subscriptions) could not reach Pub/Sub in time."""
 
 
 class PulledMessage:

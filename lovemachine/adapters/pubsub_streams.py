@@ -26,7 +26,9 @@ from google.cloud.pubsub_v1.subscriber.futures import StreamingPullFuture
 from google.cloud.pubsub_v1.subscriber.scheduler import ThreadScheduler
 from google.cloud.pubsub_v1.types import FlowControl
 
-from lovemachine.errors import LovemachineError
+from lovemachine.errors import (  # re-exported: callers import them from here too
+    StreamFailedError as StreamFailedError,
+)
 from lovemachine.ports import ReceivedMessage
 
 if TYPE_CHECKING:
@@ -45,10 +47,6 @@ _FATAL_STREAM_ERRORS = (
     gexc.InvalidArgument,
     gexc.FailedPrecondition,
 )
-
-
-class StreamFailedError(LovemachineError):
-    """A streaming pull could not be kept open (Pub/Sub down too long, or a non-retryable status)."""
 
 
 class AfterCancelSettler(threading.Thread):

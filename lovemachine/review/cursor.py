@@ -12,11 +12,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from lovemachine.errors import LovemachineError
-
-
-class InvalidCursorError(LovemachineError, ValueError):
-    code = "invalid_cursor"
+from lovemachine.errors import (  # re-exported: callers import them from here too
+    InvalidCursorError as InvalidCursorError,
+)
 
 
 def encode_cursor(values: Sequence[Any]) -> str:

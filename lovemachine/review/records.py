@@ -16,33 +16,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from lovemachine.errors import LovemachineError
+from lovemachine.errors import (  # re-exported: callers import them from here too
+    AlreadyExistsError as AlreadyExistsError,
+    ConflictError as ConflictError,
+    NotFoundError as NotFoundError,
+    ReviewError as ReviewError,
+)
 from lovemachine.review.policy import NO_VIOLATION
 from lovemachine.rules import Rule
 
 T = TypeVar("T")
-
-
-class ReviewError(LovemachineError):
-    code = "review_error"
-
-    def __init__(self, message: str, *, code: str | None = None, details: Any = None) -> None:
-        super().__init__(message)
-        if code is not None:
-            self.code = code
-        self.details = details
-
-
-class NotFoundError(ReviewError, LookupError):
-    code = "not_found"
-
-
-class ConflictError(ReviewError):
-    code = "conflict"
-
-
-class AlreadyExistsError(ReviewError):
-    code = "already_exists"
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ aliases, and every move is a row of the alias history (who, when, from, to, why)
 
 * :func:`compare` — the shadow comparison (``lovemachine.registry.comparison``) of the two aliases.
 * :func:`promote` — move ``champion`` to the challenger if every gate passes (:func:`check_gates`, in
-  this order): the offline evaluation found it eligible (``EvaluationVerdict.of(metrics).eligible`` is
-  True``, written by ``lovemachine retrain`` with the report's path in ``report`` or ``report_path``;
+  this order): the offline evaluation found it eligible (``EvaluationVerdict.of(metrics).eligible``,
+  written by ``lovemachine retrain`` with the report's path in ``report`` or ``report_path``;
   missing means not passing); the shadow sample is large enough; its hides are within bounds of the
   champion's, both ways (fewer hides leave violations visible: reported, or allowed); its review load
   (reports + hides: each opens a review item) fits CS's capacity; its reports are no flood against the
@@ -30,8 +30,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 from lovemachine.errors import ArtifactIntegrityError, PromotionBlockedError
 from lovemachine.ports import ANY_VERSION, AliasChange, ModelVersionRecord
 from lovemachine.registry.aliases import Alias
-from lovemachine.registry.comparison import ALLOW, HIDE, Comparison, LabelledPair, ShadowSample
-from lovemachine.registry.comparison import compare as compare_sample
+from lovemachine.registry.comparison import (
+    ALLOW,
+    HIDE,
+    Comparison,
+    LabelledPair,
+    ShadowSample,
+    compare as compare_sample,
+)
 from lovemachine.registry.loader import verify_record
 from lovemachine.registry.verdict import EvaluationVerdict
 

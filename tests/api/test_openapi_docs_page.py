@@ -47,8 +47,7 @@ def server(app: Any) -> Iterator[str]:
 def test_swagger_ui_renders_from_local_assets_under_its_policy(server: str) -> None:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"Chromium is not installed at {CHROMIUM} (apt-get install -y chromium)", pytrace=False)
-    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError, sync_playwright
 
     requests: list[str] = []
     console: list[str] = []

@@ -16,19 +16,15 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from lovemachine.errors import (  # re-exported: callers import them from here too
+    ConfigError as ConfigError,
+    EvaluationError as EvaluationError,
+)
 from lovemachine.policy.thresholds import DEFAULT_BASE_RATES, ThresholdSpec
 
 PRIMARY_METRICS = ("pr_auc", "recall_at_hide_precision", "recall_at_report_precision")
 # owned by the split and thresholds sections; a candidate may not set them on its own
 _RESERVED_TRAIN_OPTIONS = ("split", "valid_fraction", "test_fraction", "hide_precision", "report_precision")
-
-
-class EvaluationError(Exception):
-    """An evaluation cannot run as configured (bad config, unreadable data, missing model)."""
-
-
-class ConfigError(EvaluationError, ValueError):
-    """The config file is missing, is not YAML, or does not match the schema."""
 
 
 class _Strict(BaseModel):

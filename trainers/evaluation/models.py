@@ -27,8 +27,7 @@ from lovemachine.classifiers import Classifier
 from lovemachine.errors import LovemachineError
 from lovemachine.listings import LabelledListing
 from lovemachine.policy import Policy
-from lovemachine.policy.thresholds import capacity_shares as _capacity_shares
-from lovemachine.policy.thresholds import select_thresholds
+from lovemachine.policy.thresholds import capacity_shares as _capacity_shares, select_thresholds
 from lovemachine.ports import ModelRegistry
 from lovemachine.registry import load_artifact
 from lovemachine.registry.loader import load_record

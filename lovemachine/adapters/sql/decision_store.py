@@ -26,8 +26,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select, update
-from sqlalchemy import exc as sa_exc
+from sqlalchemy import Connection, and_, bindparam, exc as sa_exc, func, select, update
 
 from lovemachine.adapters.sql._base import SqlBase, dialect_insert, utcnow
 from lovemachine.adapters.sql.records import (

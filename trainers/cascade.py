@@ -43,6 +43,13 @@ class CascadeFit:
     image_share_valid: float
 
 
+DEFAULT_MAX_DEEP_SHARE = 0.1
+"""At most this share of (validation) listings reaches the deep tier, unless configured otherwise
+(``TrainConfig.max_deep_share``). The throughput budget sets it: fast tier ~3,400/s and int8 deep
+tier ~320 routed listings/s on 2 cores give 1 / (1/3400 + s/320) >= 1,500 listings/s for s <= 0.12
+(docs/benchmarks.md)."""
+
+
 def choose_bands(
     fast: np.ndarray,
     categories: Sequence[str],
@@ -89,7 +96,7 @@ def fit_cascade(
     deep: TextScorer | None,
     calibration: str = "isotonic",
     band: tuple[float, float] = (0.02, 0.98),
-    max_deep_share: float = 0.2,
+    max_deep_share: float = DEFAULT_MAX_DEEP_SHARE,
     image_band: tuple[float, float] | None = (0.02, 0.98),
     image_scorer: ImageScorer | None = None,
     seed: int = 0,

@@ -34,7 +34,7 @@ from lovemachine.policy.thresholds import (
 from lovemachine.ports import ModelRegistry, ModelVersionRecord
 from lovemachine.registry import new_model_version, save_artifact
 from lovemachine.registry.aliases import Alias
-from trainers.cascade import fit_cascade
+from trainers.cascade import DEFAULT_MAX_DEEP_SHARE, fit_cascade
 from trainers.dataset import Dataset, split_indices
 from trainers.metrics import category_metrics
 from trainers.regression import META_KEY as REGRESSION_META_KEY, regression_set_for
@@ -66,10 +66,8 @@ class TrainConfig:
     deep_quantize: bool = True
     """Run the deep tier with dynamic int8 linear layers: ~1.6-2x faster, scores within 1e-3."""
     band: tuple[float, float] = (0.02, 0.98)
-    max_deep_share: float = 0.1
-    """At most this share of (validation) listings reaches the deep tier. The throughput budget sets
-    it: fast tier ~3,400/s and int8 deep tier ~320 routed listings/s on 2 cores give
-    1 / (1/3400 + s/320) >= 1,500 listings/s for s <= 0.12 (docs/benchmarks.md)."""
+    max_deep_share: float = DEFAULT_MAX_DEEP_SHARE
+    """At most this share of (validation) listings reaches the deep tier (why 10%: its definition)."""
     image_band: tuple[float, float] | None = (0.02, 0.98)
     novelty_quantile: float = 0.98
     """Listings more novel than this share of validation listings are unfamiliar: reported, not

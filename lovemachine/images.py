@@ -4,25 +4,12 @@ and the syntax of the image allow-list (``Settings.image_allowed_hosts``)."""
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
 from urllib.parse import urlsplit
 
-
-@dataclass(frozen=True)
-class ImageScore:
-    score: float | None
-    """Highest open_nsfw probability over the scored images; None if none could be scored."""
-    n_scored: int
-    errors: tuple[str, ...]
-    """Human-readable, e.g. "image https://… not scored: timed out after 2.0 s"."""
-
-
-class ImageScorer(Protocol):
-    def score_listings(self, image_urls: Sequence[Sequence[str]]) -> list[ImageScore]:
-        """One ImageScore per listing, in order; never raises for a bad image or URL."""
-        ...
+from lovemachine.ports.images import (  # re-exported: callers import them from here too
+    ImageScore as ImageScore,
+    ImageScorer as ImageScorer,
+)
 
 
 def parse_host_entry(entry: str) -> tuple[str, int | None]:

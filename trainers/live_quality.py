@@ -24,12 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from lovemachine.categories import CATEGORIES
-from lovemachine.ports import ModelVersionRecord
+from lovemachine.ports import QualityStore
 from lovemachine.registry.aliases import Alias
 from lovemachine.review.audit import STRATA, AuditSample, SampledDecision
 from lovemachine.review.truth import resolve, targets
@@ -170,19 +170,6 @@ def _interval(point: np.ndarray, boot: np.ndarray, other: int, alpha: float) -> 
         "low": round(float(np.quantile(values, alpha)), 4) if len(values) else None,
         "high": round(float(np.quantile(values, 1 - alpha)), 4) if len(values) else None,
     }
-
-
-class QualityStore(Protocol):
-    """The reads :func:`live_quality` needs (the SQL store implements them)."""
-
-    def get_alias(self, alias: str) -> ModelVersionRecord | None: ...
-    def get_model_version(self, version: str) -> ModelVersionRecord | None: ...
-    def decision_strata(
-        self, model_version: str, *, since: datetime | None = None
-    ) -> dict[str, dict[str, int]]: ...
-    def labelled_sample(
-        self, model_version: str, *, since: datetime | None = None
-    ) -> list[SampledDecision]: ...
 
 
 def live_quality(

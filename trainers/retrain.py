@@ -41,11 +41,11 @@ from lovemachine.errors import (  # re-exported: callers import them from here t
     RetrainError as RetrainError,
 )
 from lovemachine.images import ImageScorer
-from lovemachine.ports import ModelVersionRecord
+from lovemachine.ports import ModelVersionRecord, TrainingStore
 from lovemachine.registry import new_model_version, save_artifact
 from lovemachine.registry.aliases import Alias
 from lovemachine.registry.verdict import METRICS_KEY as VERDICT_KEY, EvaluationVerdict
-from lovemachine.retraining import FAILED, NOT_ELIGIBLE, SUCCEEDED, TrainingRun, TrainingStore
+from lovemachine.retraining import FAILED, NOT_ELIGIBLE, SUCCEEDED, TrainingRun
 from trainers.base_rates import audit_estimate, resolve_base_rates
 from trainers.dataset import Dataset, load_jsonl
 from trainers.evaluation import EvalConfig, Evaluation, evaluate_split, write_report

@@ -25,17 +25,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from lovemachine.errors import ArtifactIntegrityError, PromotionBlockedError
-from lovemachine.ports import ANY_VERSION, AliasChange, ModelVersionRecord
+from lovemachine.ports import AliasChange, DeployStore, ModelVersionRecord
 from lovemachine.registry.aliases import Alias
 from lovemachine.registry.comparison import (
     ALLOW,
     HIDE,
     Comparison,
     LabelledPair,
-    ShadowSample,
     compare as compare_sample,
 )
 from lovemachine.registry.loader import verify_record
@@ -45,25 +44,6 @@ if TYPE_CHECKING:
     from lovemachine.config import Settings
 
 CHAMPION, CHALLENGER = Alias.CHAMPION, Alias.CHALLENGER
-
-
-class DeployStore(Protocol):
-    """What deploys need from the registry and the shadow decisions (``SqlStore`` implements it)."""
-
-    def get_alias(self, alias: str) -> ModelVersionRecord | None: ...
-
-    def get_model_version(self, version: str) -> ModelVersionRecord | None: ...
-
-    def set_alias(
-        self, alias: str, version: str, *, actor: str, reason: str, expected: str | None = ANY_VERSION
-    ) -> AliasChange:
-        """See :meth:`lovemachine.ports.ModelRegistry.set_alias` (compare-and-set with ``expected``)."""
-
-    def alias_history(self, alias: str) -> list[AliasChange]:
-        """Every move of ``alias``, oldest first."""
-
-    def shadow_sample(self, *, champion: str, challenger: str) -> ShadowSample:
-        """The challenger's shadow decisions paired with the champion's on the same listings."""
 
 
 @dataclass(frozen=True)

@@ -13,21 +13,11 @@ import json
 import logging
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Protocol
 
-from lovemachine.ports import Broker
+from lovemachine.ports import ActionOutbox, Broker
 from lovemachine.review.records import PendingAction
 
 log = logging.getLogger(__name__)
-
-
-class ActionOutbox(Protocol):
-    def pending_actions(self, *, limit: int = 100) -> list[PendingAction]:
-        """Unpublished actions, oldest first."""
-
-    def mark_action_published(self, action_id: int) -> None: ...
-
-    def mark_action_failed(self, action_id: int, error: str) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from lovemachine.adapters.sql import SqlStore
 from lovemachine.adapters.sql.tables import decisions, review_items, shadow_decisions
@@ -197,7 +198,18 @@ def test_the_challenger_scores_every_listing_in_shadow_and_nothing_of_it_is_publ
         (live,) = live_store.decisions_for(row.listing.id)
         assert (shadow.model_version, live.model_version) == ("test-model-2", "test-model-1")
     flagged = [d for r in rows for d in live_store.decisions_for(r.listing.id) if d.action.value != "allow"]
-    assert count(live_store, review_items) == len(flagged)  # the challenger opened no review item
+    # the challenger opened no review item: every item is the champion's (one per flagged listing, plus
+    # the audit sample of allowed listings, which depends on the champion's decisions alone)
+    with live_store.engine.connect() as conn:
+        queues = conn.execute(select(review_items.c.listing_id, review_items.c.queue)).all()
+    assert sorted(i for i, q in queues if q != "audit") == sorted(d.listing_id for d in flagged)
+    allowed = {
+        d.listing_id
+        for r in rows
+        for d in live_store.decisions_for(r.listing.id)
+        if d.action.value == "allow"
+    }
+    assert {i for i, q in queues if q == "audit"} <= allowed
     actions = drain(broker, topology.actions_subscription, len(flagged))
     assert len(actions) == len(flagged)
     assert {ModerationAction.model_validate_json(m.data).model_version for m in actions} == {"test-model-1"}

@@ -22,7 +22,7 @@ from synth.trends import GIFTCARD_SLANG, slang
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
 
 DEMO = LoopConfig()
-"""What `make demo` runs: 20,000 training listings, three streams of 2,000 events, 6% in the new slang."""
+"""What `make demo` runs: 20,000 training listings, three streams of 2,000 events, 10% in the new slang."""
 
 
 def _fold(text: str) -> str:

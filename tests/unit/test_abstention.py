@@ -156,3 +156,25 @@ def test_novelty_grows_with_distance_from_training_rows() -> None:
     assert novelty_threshold(seen, 0.98) <= seen.max()
     with pytest.raises(ValueError):
         novelty_threshold(seen, 0.2)
+
+
+def test_novelty_and_evidence_reuse_the_scored_batch_and_agree_with_a_fresh_pass(
+    trained: TrainResult, synthetic_rows: list[LabelledListing]
+) -> None:
+    """The fast tier keeps the rows of the batch it just scored (per thread) for the novelty score and
+    the explanations of its subsets; the results are exactly those of vectorising again."""
+    import pickle
+
+    fast = trained.model.fast
+    batch = [r.listing for r in synthetic_rows[:300]]
+    fast.predict_scores(batch)
+    subset = batch[::7]
+    cats = [CATEGORIES[i % len(CATEGORIES)] for i in range(len(subset))]
+    cached_novelty, cached_evidence = fast.novelty(subset), fast.explain_batch(subset, cats)
+    copies = [x.model_copy() for x in subset]  # other objects: computed afresh
+    assert fast._batch().take(copies, tabular=True) is None
+    np.testing.assert_array_equal(cached_novelty, fast.novelty(copies))
+    assert cached_evidence == fast.explain_batch(copies, cats)
+    # a listing outside the batch makes the whole call compute afresh, and nothing leaks into artifacts
+    assert fast._batch().take([*subset, copies[0]], tabular=False) is None
+    assert "_last_batch" not in pickle.loads(pickle.dumps(fast)).__dict__

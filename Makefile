@@ -29,7 +29,7 @@ demo: install  ## the whole slice, the loop (retrain, shadow, promote), then the
 	$(BIN)/lovemachine demo --broker $(BROKER) --n $(N) --loop --serve --port $(PORT)
 
 test: install  ## the whole suite, incl. integration tests (starts the Pub/Sub emulator; needs PostgreSQL)
-	$(BIN)/pytest -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 test-fast: install  ## unit tests only
 	$(BIN)/pytest -q tests/unit $(PYTEST_ARGS)

@@ -241,7 +241,7 @@ def test_a_failing_batch_writes_nothing(sql_store: SqlStore, monkeypatch: pytest
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("injected failure after the decision insert")
 
-    monkeypatch.setattr(SqlStore, "_open_review_items", boom)
+    monkeypatch.setattr(SqlStore, "_apply_effects", boom)  # after the decision insert, same transaction
     with pytest.raises(RuntimeError, match="injected"):
         sql_store.record_decisions(batch(6))
     for table in (listings, decisions, review_items, audit_log):

@@ -42,7 +42,7 @@ from lovemachine.errors import DatabaseUnavailableError, DataRejectedError
 from lovemachine.listings import Listing
 from lovemachine.policy import Action, Decision
 from lovemachine.ports import RecordedDecision
-from lovemachine.review.policy import AUDIT
+from lovemachine.review.effects import DecisionEffects, plan_decision_effects
 
 Key = tuple[str, int, str]
 """(listing id, listing version, model version): what makes a decision unique."""
@@ -107,9 +107,7 @@ class DecisionStoreMixin(SqlBase):
             created = self._insert_decisions(conn, {k: d for k, d in first.items() if acting[k[:2]] == k})
             existing = self._load_decisions(conn, [acting[k[:2]] for k in first if k not in created])
             new = [(created[k], first[k]) for k in sorted(created)]
-            self._hide_listings(conn, [d for _, d in new if d.action is Action.HIDE], now)
-            self._open_review_items(conn, new, now)
-            self._audit_decisions(conn, new, now)
+            self._apply_effects(conn, plan_decision_effects(new, self.audit_sample), now)
         out: list[RecordedDecision] = []
         seen: set[Key] = set()
         for _, decision in items:
@@ -192,79 +190,36 @@ class DecisionStoreMixin(SqlBase):
             raise RuntimeError(f"decisions neither inserted nor found: {sorted(missing)[:5]}")
         return found
 
-    def _hide_listings(self, conn: Connection, hides: Sequence[Decision], now: datetime) -> None:
-        # Only the version that was judged is hidden: a stale decision must not hide newer content.
-        if not hides:
-            return
-        stmt = (
-            update(listings)
-            .where(and_(listings.c.id == bindparam("b_id"), listings.c.version == bindparam("b_version")))
-            .values(status="hidden", updated_at=bindparam("b_now"))
-        )
-        rows = sorted({(d.listing_id, d.listing_version) for d in hides})
-        conn.execute(stmt, [{"b_id": i, "b_version": v, "b_now": now} for i, v in rows])
-
-    def _open_review_items(
-        self, conn: Connection, new: Sequence[tuple[int, Decision]], now: datetime
-    ) -> None:
-        rows: dict[tuple[str, int, str], dict[str, Any]] = {}
-        for decision_id, d in new:
-            if self.audit_sample.selects(d.listing_id, d.listing_version, d.action):
-                # the random audit sample: a constant priority serves it oldest first, so that a
-                # partly worked audit queue is still a random sample of its stratum
-                rows[(d.listing_id, d.listing_version, AUDIT)] = {
-                    "listing_id": d.listing_id,
-                    "listing_version": d.listing_version,
-                    "decision_id": decision_id,
-                    "queue": AUDIT,
-                    "priority": 0.0,
+    def _apply_effects(self, conn: Connection, plan: DecisionEffects, now: datetime) -> None:
+        """Execute a decision plan (``lovemachine.review.effects``) in the caller's transaction."""
+        if plan.hide:
+            stmt = (
+                update(listings)
+                .where(and_(listings.c.id == bindparam("b_id"), listings.c.version == bindparam("b_version")))
+                .values(status="hidden", updated_at=bindparam("b_now"))
+            )
+            conn.execute(stmt, [{"b_id": i, "b_version": v, "b_now": now} for i, v in plan.hide])
+        if plan.review_items:
+            insert = dialect_insert(conn, review_items).on_conflict_do_nothing(
+                index_elements=["listing_id", "listing_version", "queue"]
+            )
+            rows = [
+                {
+                    "listing_id": item.listing_id,
+                    "listing_version": item.listing_version,
+                    "decision_id": item.decision_id,
+                    "queue": item.queue,
+                    "priority": item.priority,
                     "status": "open",
-                    "auto_hidden": d.action is Action.HIDE,
+                    "auto_hidden": item.auto_hidden,
                     "created_at": now,
                 }
-            if d.action is Action.ALLOW:
-                continue
-            queue = d.category or "uncategorized"
-            key = (d.listing_id, d.listing_version, queue)
-            priority = max((float(s) for s in d.scores.values()), default=0.0)
-            if key in rows and rows[key]["priority"] >= priority:
-                continue
-            rows[key] = {
-                "listing_id": d.listing_id,
-                "listing_version": d.listing_version,
-                "decision_id": decision_id,
-                "queue": queue,
-                "priority": priority,
-                "status": "open",
-                "auto_hidden": d.action is Action.HIDE,
-                "created_at": now,
-            }
-        if not rows:
-            return
-        stmt = dialect_insert(conn, review_items).on_conflict_do_nothing(
-            index_elements=["listing_id", "listing_version", "queue"]
-        )
-        conn.execute(stmt, [rows[k] for k in sorted(rows)])
-
-    def _audit_decisions(self, conn: Connection, new: Sequence[tuple[int, Decision]], now: datetime) -> None:
+                for item in plan.review_items
+            ]
+            conn.execute(insert, rows)
         self._audit(
             conn,
-            [
-                (
-                    f"worker:{d.model_version}",
-                    Action(d.action).value,
-                    "listing",
-                    d.listing_id,
-                    {
-                        "listing_version": d.listing_version,
-                        "decision_id": decision_id,
-                        "category": d.category,
-                        "reasons": list(d.reasons),
-                    },
-                )
-                for decision_id, d in new
-                if d.action is not Action.ALLOW
-            ],
+            [(e.actor, e.action, e.subject_type, e.subject_id, e.detail) for e in plan.audit_entries],
             at=now,
         )
 

@@ -70,3 +70,47 @@ def test_one_item_per_listing_version_and_queue_keeps_the_highest_priority() -> 
         (1, "uncategorized", 0.8, 2),
         (2, "uncategorized", 0.7, 3),
     ]
+
+
+def _plan(label: str, **kw: object):  # type: ignore[no-untyped-def]
+    from lovemachine.review.effects import plan_label
+
+    args: dict[str, object] = dict(
+        item_id=7,
+        queue="cash",
+        listing_id="A",
+        listing_version=2,
+        auto_hidden=True,
+        listing_status="hidden",
+        stored_version=2,
+        decision=d("A", Action.HIDE, "cash", 0.99, version=2),
+        violation_confirmed_elsewhere=False,
+        note="",
+        now=NOW,
+    )
+    args.update(kw)
+    return plan_label(label, **args)  # type: ignore[arg-type]
+
+
+def test_no_violation_on_a_wrong_auto_hide_restores_it_through_the_outbox() -> None:
+    plan = _plan("no_violation")
+    assert (plan.violation, plan.category, plan.source, plan.new_status) == (False, None, "cs", "visible")
+    assert plan.outbox is not None and plan.outbox.action == "restore"
+    assert plan.outbox.payload["model_version"] == "m-1" and plan.outbox.attributes["source"] == "cs"
+    assert plan.outbox.payload["reasons"] == ["cs: no violation found by CS review; listing restored"]
+    assert plan.audit_detail["action"] == "restore" and plan.audit_detail["review_item_id"] == 7
+
+
+def test_a_violation_on_a_visible_listing_hides_it_and_an_edited_listing_is_left_alone() -> None:
+    plan = _plan("cash", listing_status="visible", auto_hidden=False, queue="audit")
+    assert (plan.violation, plan.category, plan.source, plan.new_status) == (True, "cash", "audit", "hidden")
+    assert plan.outbox is not None and plan.outbox.action == "hide"
+    edited = _plan("cash", listing_status="visible", stored_version=3)  # the seller edited it since
+    assert edited.new_status is None and edited.outbox is None
+
+
+def test_no_violation_never_restores_what_another_label_confirmed_and_a_report_has_no_model() -> None:
+    assert _plan("no_violation", violation_confirmed_elsewhere=True).outbox is None
+    user_report = _plan("cash", listing_status="visible", decision=None, auto_hidden=False)
+    assert user_report.model_version is None
+    assert user_report.outbox is not None and user_report.outbox.payload["model_version"] == "cs-review"

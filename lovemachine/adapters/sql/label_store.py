@@ -27,9 +27,13 @@ from lovemachine.adapters.sql.tables import (
     model_versions,
     review_items,
 )
-from lovemachine.listings import ModerationAction
 from lovemachine.policy import Decision
-from lovemachine.review.policy import AUDIT, label_effect
+from lovemachine.review.effects import (  # re-exported
+    CS_MODEL_VERSION as CS_MODEL_VERSION,
+    label_source as label_source,
+    plan_label,
+)
+from lovemachine.review.policy import label_effect
 from lovemachine.review.records import (
     ConflictError,
     LabelOutcome,
@@ -38,17 +42,8 @@ from lovemachine.review.records import (
     SellerViolation,
 )
 
-CS_MODEL_VERSION = "cs-review"
-"""``model_version`` of a CS action on a listing no model decided (a user report only)."""
-
 REVIEW_SOURCES = ("cs", "audit")
 """Label sources written by CS staff: ``audit`` for items of the random audit sample, else ``cs``."""
-
-
-def label_source(queue: str) -> str:
-    """A label on an item of the ``audit`` queue is an audit label: it comes from a random sample, so
-    it may be used to estimate live precision and recall without selection bias."""
-    return "audit" if queue == AUDIT else "cs"
 
 
 def label_from_row(row: Row) -> LabelRecord:
@@ -152,12 +147,19 @@ class LabelStoreMixin(SqlBase):
                 )
             )
         ).scalar_one()
-        effect = label_effect(
+        plan = plan_label(
             label,
-            listing_status=listing["status"],
-            same_version=listing["version"] == item["listing_version"],
+            item_id=item_id,
+            queue=item["queue"],
+            listing_id=item["listing_id"],
+            listing_version=item["listing_version"],
             auto_hidden=bool(item["auto_hidden"]),
+            listing_status=listing["status"],
+            stored_version=listing["version"],
+            decision=decision,
             violation_confirmed_elsewhere=bool(confirmed_elsewhere),
+            note=note,
+            now=now,
         )
         label_id = conn.execute(
             labels.insert()
@@ -165,12 +167,12 @@ class LabelStoreMixin(SqlBase):
                 listing_id=item["listing_id"],
                 listing_version=item["listing_version"],
                 review_item_id=item_id,
-                category=effect.category,
-                violation=effect.violation,
-                source=label_source(item["queue"]),
+                category=plan.category,
+                violation=plan.violation,
+                source=plan.source,
                 reviewer=reviewer,
                 note=note,
-                model_version=decision.model_version if decision is not None else None,
+                model_version=plan.model_version,
                 thresholds=thresholds,
                 auto_hidden=bool(item["auto_hidden"]),
                 created_at=now,
@@ -179,28 +181,13 @@ class LabelStoreMixin(SqlBase):
             .returning(labels.c.id)
         ).scalar_one()
         outbox_ids: tuple[int, ...] = ()
-        if effect.new_status is not None:
+        if plan.new_status is not None:
             conn.execute(
                 update(listings)
                 .where(listings.c.id == item["listing_id"], listings.c.version == item["listing_version"])
-                .values(status=effect.new_status, updated_at=now)
+                .values(status=plan.new_status, updated_at=now)
             )
-        if effect.action is not None:
-            message = ModerationAction(
-                listing_id=item["listing_id"],
-                listing_version=item["listing_version"],
-                action=effect.action,
-                scores=dict(decision.scores) if decision is not None else {},
-                reasons=[_cs_reason(effect.action, label)],
-                model_version=decision.model_version if decision is not None else CS_MODEL_VERSION,
-                decided_at=now,
-            )
-            attributes = {
-                "action": effect.action,
-                "listing_id": message.listing_id,
-                "model_version": message.model_version,
-                "source": "cs",
-            }
+        if plan.outbox is not None:
             outbox_ids = (
                 conn.execute(
                     action_outbox.insert()
@@ -208,26 +195,21 @@ class LabelStoreMixin(SqlBase):
                         label_id=label_id,
                         listing_id=item["listing_id"],
                         listing_version=item["listing_version"],
-                        action=effect.action,
-                        payload=message.model_dump(mode="json"),
-                        attributes=attributes,
+                        action=plan.outbox.action,
+                        payload=plan.outbox.payload,
+                        attributes=plan.outbox.attributes,
                         created_at=now,
                         attempts=0,
                     )
                     .returning(action_outbox.c.id)
                 ).scalar_one(),
             )
-        detail = {
-            "review_item_id": item_id,
-            "queue": item["queue"],
-            "listing_version": item["listing_version"],
-            "label": label,
-            "note": note,
-            "action": effect.action,
-        }
-        self._audit(conn, [(reviewer, "label.create", "listing", item["listing_id"], detail)], at=now)
+        self._audit(
+            conn, [(reviewer, "label.create", "listing", item["listing_id"], plan.audit_detail)], at=now
+        )
         row = conn.execute(select(labels).where(labels.c.id == label_id)).mappings().one()
-        return LabelOutcome(label_from_row(row), effect.action, replayed=False, outbox_ids=outbox_ids)
+        action = plan.outbox.action if plan.outbox is not None else None
+        return LabelOutcome(label_from_row(row), action, replayed=False, outbox_ids=outbox_ids)
 
     @staticmethod
     def _replay(
@@ -325,9 +307,3 @@ class LabelStoreMixin(SqlBase):
                 .where(action_outbox.c.id == action_id)
                 .values(attempts=action_outbox.c.attempts + 1, last_error=error[:2000])
             )
-
-
-def _cs_reason(action: str, label: str) -> str:
-    if action == "restore":
-        return "cs: no violation found by CS review; listing restored"
-    return f"cs: {label} confirmed by CS review"

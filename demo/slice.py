@@ -14,12 +14,18 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 
 from cli.common import console, progress_bar, step
 from lovemachine.categories import CATEGORIES
 from lovemachine.config import Settings
+
+if TYPE_CHECKING:
+    from lovemachine.adapters.sql import SqlStore
+    from lovemachine.listings import LabelledListing
+    from workers.handler import BatchOutcome
 
 MALFORMED = [
     b"not json at all",
@@ -48,17 +54,10 @@ def demo_settings(home: Path, broker: str) -> Settings:
 def run_demo(
     *, broker: str, n: int, train_n: int, home: Path, timeout_s: float = 600.0, deep: bool = True
 ) -> dict[str, object]:
-    from lovemachine.adapters.brokers import make_broker, topology_from
+    """The whole slice: data, a trained champion, a worker on ``broker``, the stream, the summary."""
     from lovemachine.adapters.sql import SqlStore, make_engine
     from lovemachine.adapters.sql.migrate import upgrade
-    from lovemachine.listings import parse_labelled
-    from synth import write_jsonl
     from synth.image_host import SyntheticImageHost
-    from synth.images import image_kind
-    from trainers.dataset import load_jsonl
-    from trainers.sources import load_written
-    from trainers.train import TrainConfig, train_and_register
-    from workers.bootstrap import build_worker, make_image_scorer
 
     if home.exists():
         shutil.rmtree(home)
@@ -74,15 +73,32 @@ def run_demo(
     image_host = SyntheticImageHost(kinds).start()
     # a local server is refused by the image fetcher unless named in its allow-list, as here
     s = s.model_copy(update={"image_allowed_hosts": [image_host.base_url.removeprefix("http://")]})
+    try:
+        train_path, stream_path = _generate(home, n, train_n, image_host.base_url)
+        version = _train_champion(s, store, train_path, train_n, kinds, deep=deep)
+        store.add_rule(
+            pattern="現金手渡し",
+            kind="keyword",
+            category="cash",
+            action="report",
+            owner="demo",
+            note="old CS search condition: cash handed over in person",
+        )
+        rows, totals, elapsed = _stream(s, store, stream_path, kinds, timeout_s)
+    finally:
+        image_host.stop()
+    return _summarise(store, version, rows, totals, elapsed, broker, home)
+
+
+def _generate(home: Path, n: int, train_n: int, image_host: str) -> tuple[Path, Path]:
+    """The training marketplace and the live stream, as labelled JSONL under ``home``."""
+    from synth import write_jsonl
+
     train_path, stream_path = home / "train.jsonl", home / "stream.jsonl"
     with progress_bar() as bar:
         t1 = bar.add_task("generating the training marketplace", total=train_n)
         write_jsonl(
-            train_path,
-            train_n,
-            seed=1,
-            image_host=image_host.base_url,
-            progress=lambda k: bar.update(t1, completed=k),
+            train_path, train_n, seed=1, image_host=image_host, progress=lambda k: bar.update(t1, completed=k)
         )
         bar.update(t1, completed=train_n)
         t2 = bar.add_task("generating the live listing stream", total=n)
@@ -91,14 +107,26 @@ def run_demo(
             n,
             seed=2,
             id_prefix="D",
-            image_host=image_host.base_url,
+            image_host=image_host,
             progress=lambda k: bar.update(t2, completed=k),
         )
         bar.update(t2, completed=n)
+    return train_path, stream_path
+
+
+def _train_champion(
+    s: Settings, store: SqlStore, train_path: Path, train_n: int, kinds: dict[str, str], *, deep: bool
+) -> str:
+    """Train the cascade on the generated marketplace and the written corpora; make it the champion."""
+    from synth.images import image_kind
+    from trainers.dataset import load_jsonl
+    from trainers.sources import load_written
+    from trainers.train import TrainConfig, train_and_register
+    from workers.bootstrap import make_image_scorer
+
     dataset = load_jsonl(train_path)
     for r in dataset.rows:
         kinds[r.listing.id] = image_kind(r.labels, r.listing.id)
-
     with console.status("training the four classifiers and the deep tier") as status:
         record, result = train_and_register(
             dataset,
@@ -116,18 +144,21 @@ def run_demo(
         "and made it the champion"
     )
     _print_quality(result.metrics)
+    return record.version
 
-    store.add_rule(
-        pattern="現金手渡し",
-        kind="keyword",
-        category="cash",
-        action="report",
-        owner="demo",
-        note="old CS search condition: cash handed over in person",
-    )
+
+def _stream(
+    s: Settings, store: SqlStore, stream_path: Path, kinds: dict[str, str], timeout_s: float
+) -> tuple[list[LabelledListing], BatchOutcome, float]:
+    """Publish the stream (and a few malformed events) to a worker on the configured broker; wait
+    until every event is acked or dead-lettered (or ``timeout_s``)."""
+    from lovemachine.adapters.brokers import make_broker, topology_from
+    from lovemachine.listings import parse_labelled
+    from synth.images import image_kind
+    from workers.bootstrap import build_worker
 
     emulator = None
-    if broker == "pubsub":
+    if s.broker == "pubsub":
         from lovemachine.adapters.pubsub_emulator import EMULATOR_ENV, emulator_from_env_or_start
 
         with step("Pub/Sub emulator (gcloud beta emulators pubsub, ~20 s to start)"):
@@ -171,15 +202,25 @@ def run_demo(
     finally:
         totals = worker.consumer.stop()
         b.close()
-        image_host.stop()
         if emulator is not None:
             emulator.stop()
             os.environ.pop(EMULATOR_ENV, None)  # it is gone: a later step (--loop) must not use it
+    return rows, totals, elapsed
 
-    # ---------------------------------------------------------------- summary vs ground truth
-    decided = store.decisions_for_model(record.version)
+
+def _summarise(
+    store: SqlStore,
+    version: str,
+    rows: list[LabelledListing],
+    totals: BatchOutcome,
+    elapsed: float,
+    broker: str,
+    home: Path,
+) -> dict[str, object]:
+    """What was hidden / reported / missed per category against the generator's ground truth."""
+    decided = store.decisions_for_model(version)
     truth = {r.listing.id: r.labels for r in rows}
-    table = Table(title=f"{len(rows):,} listings through {broker}, model {record.version}")
+    table = Table(title=f"{len(rows):,} listings through {broker}, model {version}")
     for col in (
         "category",
         "violations",
@@ -236,7 +277,7 @@ def run_demo(
         "actions": dict(actions),
         "dead_lettered": totals.dead_lettered,
         "acked": totals.acked,
-        "model_version": record.version,
+        "model_version": version,
         "deep_share": deep_n / max(len(decided), 1),
     }
 

@@ -46,7 +46,7 @@ from lovemachine.registry import new_model_version, save_artifact
 from lovemachine.registry.aliases import Alias
 from lovemachine.registry.verdict import METRICS_KEY as VERDICT_KEY, EvaluationVerdict
 from lovemachine.retraining import FAILED, NOT_ELIGIBLE, SUCCEEDED, TrainingRun
-from trainers.base_rates import audit_estimate, resolve_base_rates
+from trainers.base_rates import BaseRates, audit_estimate, resolve_base_rates
 from trainers.dataset import Dataset, load_jsonl
 from trainers.evaluation import EvalConfig, Evaluation, evaluate_split, write_report
 from trainers.evaluation.clean import clean_mask
@@ -63,8 +63,8 @@ from trainers.retrain_split import (
     training_sources,
 )
 from trainers.snapshot import Snapshot, build_snapshot, canonical
-from trainers.sources import load_written
-from trainers.train import TrainConfig, fit
+from trainers.sources import Sources, WrittenParts, load_written
+from trainers.train import Fitted, TrainConfig, fit
 
 Progress = Callable[[str], None]
 log = logging.getLogger(__name__)
@@ -170,48 +170,21 @@ class _Job:
             shutil.rmtree(self.artifact, ignore_errors=True)
 
     def run(self, t0: datetime) -> RetrainOutcome:
-        cfg, store, run_id = self.config, self.store, self.run_record.id
+        """Snapshot, split, train, evaluate against the live model, register, finish the run."""
+        cfg, run_id = self.config, self.run_record.id
         snap, snapshot_id = self.snapshot()
         split = hold_out_newest(snap, cfg.split)
         regression = self.regression_set()
         written = load_written() if cfg.written else None
         sources = training_sources(split, written, regression)
         esplit = evaluation_split(split, sources, regression)
-        self.detail["rows"] = {
-            "train": len(sources.train),
-            "validation": len(sources.valid),
-            "test": len(split.test),
-            "clean_holdout": len(split.clean_holdout),
-            "regression": len(regression.rows),
-            "regression_clean": len(regression.clean),
-            "written_train": len(written.train) if written else 0,
-        }
-        store.update_training_run(run_id, detail=self.detail)
-        self.say(
-            f"training on {len(sources.train):,} rows ({len(sources.valid):,} validation; written corpus "
-            f"{'on' if written else 'off'}); holding out the newest {len(split.test):,} labels, "
-            f"{len(split.clean_holdout):,} clean base rows and the regression set ({len(regression.rows):,})"
-        )
-        rates = resolve_base_rates(cfg.base_rates, audit_estimate(store))
-        self.detail["base_rates"] = rates.to_dict()
-        self.say(
-            "live base rates: "
-            + ", ".join(f"{c} {r:.3g} ({rates.sources[c]})" for c, r in rates.rates.items())
-        )
-        fitted = fit(
-            sources.train,
-            sources.valid,
-            replace(cfg.train, base_rates=rates.rates),
-            progress=self.say,
-            image_scorer=self.image_scorer,
-            train_weight=sources.train_weight,
-        )
+        self._record_rows(split, sources, regression, written)
+        fitted, rates = self._fit(sources)
         self.say("scoring the held-out labels")
         s_test = fitted.model.predict_scores([r.listing for r in split.test])
         test_metrics = category_metrics(label_matrix(split.test), s_test, CATEGORIES, fitted.policy)
         now = datetime.now(UTC)
         version = new_model_version(self.model_name, snap.sha256, now)
-        snapshot_meta = {"id": snapshot_id, "sha256": snap.sha256, **_provenance_summary(snap)}
         metrics: dict[str, Any] = {
             "split": "newest-labels",
             "rows": self.detail["rows"],
@@ -222,7 +195,7 @@ class _Job:
             "deep": cfg.train.deep,
             "deep_share_valid": round(fitted.deep_share_valid, 4),
             "base_rates": rates.to_dict(),
-            "dataset_snapshot": snapshot_meta,
+            "dataset_snapshot": {"id": snapshot_id, "sha256": snap.sha256, **_provenance_summary(snap)},
             "training_run_id": run_id,
             "written": cfg.written,
             REGRESSION_META_KEY: regression.metadata(),
@@ -238,21 +211,8 @@ class _Job:
         ev, econfig, econfig_text = self.evaluate(uri, sha, version, snap, snapshot_id, split, esplit)
         report_dir = self.artifact / "evaluation"
         write_report(ev, report_dir, config_text=econfig_text)
-        verdict = ev.summary["decision"]["candidates"].get(CANDIDATE, {})
-        eligible = verdict.get("eligible") is True
-        reasons = list(verdict.get("reasons") or ["no live model to compare with"])
-        clean = _clean_summary(verdict)
-        metrics[VERDICT_KEY] = EvaluationVerdict(
-            report_path=str(report_dir),
-            eligible=eligible,
-            incumbent=ev.summary["decision"].get("incumbent"),
-            primary_metric=econfig.primary_metric,
-            mean=verdict.get("mean"),
-            mean_delta=verdict.get("mean_delta"),
-            bootstrap_lower=verdict.get("bootstrap_lower"),
-            **clean,
-            reasons=reasons,
-        ).to_metrics()
+        verdict = _verdict(ev.summary["decision"], econfig.primary_metric, report_dir)
+        metrics[VERDICT_KEY] = verdict.to_metrics()
         record = ModelVersionRecord(
             version=version,
             name=self.model_name,
@@ -263,6 +223,61 @@ class _Job:
             thresholds=fitted.policy.to_dict(),
             created_at=now,
         )
+        return self._register_and_finish(record, verdict, snap, snapshot_id, report_dir, t0)
+
+    def _record_rows(
+        self,
+        split: NewestLabelsSplit,
+        sources: Sources,
+        regression: RegressionSet,
+        written: WrittenParts | None,
+    ) -> None:
+        self.detail["rows"] = {
+            "train": len(sources.train),
+            "validation": len(sources.valid),
+            "test": len(split.test),
+            "clean_holdout": len(split.clean_holdout),
+            "regression": len(regression.rows),
+            "regression_clean": len(regression.clean),
+            "written_train": len(written.train) if written else 0,
+        }
+        self.store.update_training_run(self.run_record.id, detail=self.detail)
+        self.say(
+            f"training on {len(sources.train):,} rows ({len(sources.valid):,} validation; written corpus "
+            f"{'on' if written else 'off'}); holding out the newest {len(split.test):,} labels, "
+            f"{len(split.clean_holdout):,} clean base rows and the regression set ({len(regression.rows):,})"
+        )
+
+    def _fit(self, sources: Sources) -> tuple[Fitted, BaseRates]:
+        """Thresholds at the live base rates (configured, else the audit sample's estimate)."""
+        cfg = self.config
+        rates = resolve_base_rates(cfg.base_rates, audit_estimate(self.store))
+        self.detail["base_rates"] = rates.to_dict()
+        self.say(
+            "live base rates: "
+            + ", ".join(f"{c} {r:.3g} ({rates.sources[c]})" for c, r in rates.rates.items())
+        )
+        fitted = fit(
+            sources.train,
+            sources.valid,
+            replace(cfg.train, base_rates=rates.rates),
+            progress=self.say,
+            image_scorer=self.image_scorer,
+            train_weight=sources.train_weight,
+        )
+        return fitted, rates
+
+    def _register_and_finish(
+        self,
+        record: ModelVersionRecord,
+        verdict: EvaluationVerdict,
+        snap: Snapshot,
+        snapshot_id: int,
+        report_dir: Path,
+        t0: datetime,
+    ) -> RetrainOutcome:
+        """Register the version; the challenger alias if eligible; the run's outcome."""
+        store, run_id, version, eligible = self.store, self.run_record.id, record.version, verdict.eligible
         store.register_model_version(record)
         self.registered = True
         if eligible:
@@ -276,13 +291,16 @@ class _Job:
         else:
             self.say(f"{version} registered without an alias: not eligible")
         seconds = (datetime.now(UTC) - t0).total_seconds()
+        clean = {
+            k: v for k, v in verdict.to_metrics().items() if k.startswith(("clean_", "live_", "regression_"))
+        }
         self.detail.update(
             seconds=round(seconds, 1),
             challenger=eligible,
-            mean=verdict.get("mean"),
-            mean_delta=verdict.get("mean_delta"),
+            mean=verdict.mean,
+            mean_delta=verdict.mean_delta,
             **clean,
-            reasons=reasons,
+            reasons=verdict.reasons,
             labels=snap.provenance["labels"],
         )
         finished = store.finish_training_run(
@@ -293,7 +311,7 @@ class _Job:
             report_path=str(report_dir),
             detail=_json_safe(self.detail),
         )
-        return RetrainOutcome(finished, record, snapshot_id, eligible, reasons, report_dir, seconds)
+        return RetrainOutcome(finished, record, snapshot_id, eligible, verdict.reasons, report_dir, seconds)
 
     def regression_set(self) -> RegressionSet:
         """The live model's regression set (the default for a model saved without one)."""
@@ -398,6 +416,33 @@ def _provenance_summary(snap: Snapshot) -> dict[str, Any]:
         "labels": p["labels"],
         "base": {k: p["base"][k] for k in ("source", "sha256", "rows")},
     }
+
+
+def _verdict(decision: dict[str, Any], primary_metric: str, report_dir: Path) -> EvaluationVerdict:
+    """The candidate's verdict from the evaluation's decision section."""
+    verdict = decision["candidates"].get(CANDIDATE, {})
+    return EvaluationVerdict(
+        report_path=str(report_dir),
+        eligible=verdict.get("eligible") is True,
+        incumbent=decision.get("incumbent"),
+        primary_metric=primary_metric,
+        mean=verdict.get("mean"),
+        mean_delta=verdict.get("mean_delta"),
+        bootstrap_lower=verdict.get("bootstrap_lower"),
+        **_clean_summary(verdict),
+        reasons=list(verdict.get("reasons") or ["no live model to compare with"]),
+    )
+
+
+CLEAN_KEYS = (
+    "clean_rows",
+    "clean_flag_rate",
+    "clean_hidden",
+    "regression_hidden",
+    "live_clean_flag_rate",
+    "live_clean_hidden",
+    "live_regression_hidden",
+)
 
 
 def _clean_summary(verdict: dict[str, Any]) -> dict[str, Any]:

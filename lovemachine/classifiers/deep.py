@@ -14,17 +14,15 @@ Two backbones, one class (``backbone=``):
   fine-tuned. Its vocabulary is English: ~21% of Japanese tokens are [UNK] and dakuten are
   stripped (ガ -> カ).
 
-Measured on this machine (2 shared CPU cores; trained on 8,000 synthetic listings, scored on 2,000
-of another seed; ``python -m trainers.deep_compare``, details in ``docs/deep_tier.md``): scratch
-beat MiniLM on every category where they differ, most on Japanese counterfeit (PR-AUC 0.91 vs
-0.52) and Japanese adult (1.00 vs 0.94), also on English counterfeit (0.90 vs 0.80); it trained
-14x faster (149 s for 4 epochs vs 2,068 s for 3) and scores 10x faster (~800 vs 76 listings/s at
-batch 64). So ``scratch`` is the default. Both backbones share mean pooling over tokens and one linear head
-per category (multi-label BCE); long texts keep their head and their tail (where stuffing goes).
+``scratch`` is the default: it beat MiniLM in every category where they differ, trained and
+scored an order of magnitude faster (the measurements, and how to repeat them with
+``python -m trainers.deep_compare``, are in ``docs/deep_tier.md``). Both backbones share mean
+pooling over tokens and one linear head per category (multi-label BCE); long texts keep their head
+and their tail (where stuffing goes).
 
-Dynamic int8 (``quantize=True``) scores scratch ~2x faster with the same PR-AUC (±0.001), but a
-listing's score then moves by up to ~0.01 with the other texts in its batch (activation scales are
-per batch), so the default stays float32, whose scores do not depend on the batch.
+Dynamic int8 (``quantize=True``) is faster at the same PR-AUC, but a listing's score then moves a
+little with the other texts in its batch (activation scales are per batch); see
+``docs/deep_tier.md``, "Int8".
 
 Pickles carry the weights as ``torch.save`` bytes, the tokenizer as its JSON and the BERT config as
 a dict, never live torch objects; weights load with ``weights_only=True``.

@@ -5,12 +5,11 @@ blur product words into fragments. Sudachi's mode C keeps compounds whole — �
 正規品, 室内犬 — so a model can weigh the word, not just its pieces, and a word it has learned
 still counts when it appears next to characters it has not seen.
 
-Speed: tokenising whole descriptions costs ~150 µs each on this machine (~6,800 texts/s), too much
-for the fast tier's budget. Listings repeat the same kana/kanji runs endlessly (全体的にきれいな状態です,
-即購入OK), so only the runs are tokenised and each run's words are cached: ~49,000 texts/s cold
-and ~270,000/s warm on the synthetic stream. The cache is bounded (cleared when full) and lives
-per thread, like the Sudachi tokenizer itself, which is not thread-safe. Neither is pickled with a
-model: a loaded model rebuilds them on first use.
+Speed: tokenising whole descriptions is too slow for the fast tier's budget (docs/benchmarks.md,
+component figures). Listings repeat the same kana/kanji runs endlessly (全体的にきれいな状態です,
+即購入OK), so only the runs are tokenised and each run's words are cached. The cache is bounded
+(cleared when full) and lives per thread, like the Sudachi tokenizer itself, which is not
+thread-safe. Neither is pickled with a model: a loaded model rebuilds them on first use.
 """
 
 from __future__ import annotations

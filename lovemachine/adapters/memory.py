@@ -1,4 +1,4 @@
-"""In-memory implementations of the registry and deploy ports, for fast tests and embedded tools.
+"""In-memory implementations of the ports, for fast tests and embedded tools.
 
 ``MemoryDeployStore`` implements ``ModelRegistry``, ``ShadowDecisionStore`` and ``DeployStore``
 (``lovemachine.ports``) with plain Python structures behind one lock: the same contract tests that
@@ -18,9 +18,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from lovemachine.errors import AliasConflictError
-from lovemachine.policy import Decision
+from lovemachine.listings import Listing
+from lovemachine.policy import Action, Decision
+from lovemachine.ports.decisions import RecordedDecision
 from lovemachine.ports.registry import ANY_VERSION, AliasChange, ModelVersionRecord
 from lovemachine.registry.comparison import LabelledPair, PairCount, ShadowSample
+from lovemachine.review.audit import AuditSample
+from lovemachine.review.effects import AuditEntryPlan, ReviewItemPlan, plan_decision_effects
+from lovemachine.rules import Rule
 
 _Key = tuple[str, int, str]  # listing id, listing version, model version
 
@@ -169,3 +174,122 @@ class MemoryDeployStore:
 
 def _identity(r: ModelVersionRecord) -> tuple[str, str, str, str]:
     return (r.name, r.artifact_uri, r.artifact_sha256, r.training_data_sha256)
+
+
+class MemoryStore(MemoryDeployStore):
+    """``MemoryDeployStore`` plus the worker's ports: ``DecisionStore`` (listings, decisions, the
+    decision plan's review items and audit entries, the outbox flag) and ``RuleStore``. The same
+    decision-port contract tests run on it and on SQL (``tests/contract/test_decision_port.py``), so
+    the handler can be unit-tested without a database."""
+
+    def __init__(self, model_name: str = "lovemachine", audit_sample: AuditSample | None = None) -> None:
+        super().__init__(model_name)
+        self.audit_sample = audit_sample or AuditSample()
+        self._listings: dict[str, tuple[Listing, str]] = {}
+        self._ids: dict[_Key, int] = {}
+        self._published: set[_Key] = set()
+        self._review_items: dict[tuple[str, int, str], ReviewItemPlan] = {}
+        self.audit_entries: list[AuditEntryPlan] = []
+        self._rules: dict[int, Rule] = {}
+        self._rules_changes = 0
+
+    # ------------------------------------------------------------------ DecisionStore
+    def record_decisions(self, items: Sequence[tuple[Listing, Decision]]) -> list[RecordedDecision]:
+        for listing, decision in items:
+            if (listing.id, listing.version) != (decision.listing_id, decision.listing_version):
+                raise ValueError(
+                    f"decision for {decision.listing_id}@{decision.listing_version} paired with "
+                    f"listing {listing.id}@{listing.version}"
+                )
+        with self._lock:
+            for listing, _ in items:
+                stored = self._listings.get(listing.id)
+                if stored is None or listing.version > stored[0].version:
+                    self._listings[listing.id] = (listing, stored[1] if stored else "visible")
+            acting = {k[:2]: k for k in self._decisions}
+            created: dict[_Key, int] = {}
+            for _, d in items:
+                key = (d.listing_id, d.listing_version, d.model_version)
+                if key[:2] in acting or key in created:
+                    continue
+                created[key] = len(self._ids) + 1
+                self._ids[key] = created[key]
+                self._decisions[key] = d
+                acting[key[:2]] = key
+            new = [(created[k], self._decisions[k]) for k in sorted(created)]
+            plan = plan_decision_effects(new, self.audit_sample)
+            for listing_id, version in plan.hide:
+                listing, _ = self._listings[listing_id]
+                if listing.version == version:  # only the version that was judged
+                    self._listings[listing_id] = (listing, "hidden")
+            for item in plan.review_items:
+                self._review_items.setdefault((item.listing_id, item.listing_version, item.queue), item)
+            self.audit_entries.extend(plan.audit_entries)
+            out: list[RecordedDecision] = []
+            seen: set[_Key] = set()
+            for _, d in items:
+                key = (d.listing_id, d.listing_version, d.model_version)
+                if key in created:
+                    out.append(RecordedDecision(d, created=key not in seen, action_published=False))
+                else:
+                    stored_key = acting[key[:2]]
+                    out.append(
+                        RecordedDecision(
+                            self._decisions[stored_key],
+                            created=False,
+                            action_published=stored_key in self._published,
+                        )
+                    )
+                seen.add(key)
+            return out
+
+    def mark_actions_published(self, keys: Sequence[tuple[str, int, str]]) -> None:
+        with self._lock:
+            self._published.update(k for k in keys if k in self._decisions)
+
+    def unpublished_actions(
+        self, *, decided_before: datetime, decided_after: datetime | None = None, limit: int = 500
+    ) -> list[Decision]:
+        pending = [
+            (d.decided_at, self._ids.get(k, 0), d)
+            for k, d in self._decisions.items()
+            if d.action is not Action.ALLOW
+            and k not in self._published
+            and d.decided_at < decided_before
+            and (decided_after is None or d.decided_at >= decided_after)
+        ]
+        return [d for _, _, d in sorted(pending, key=lambda t: (t[0], t[1]))[:limit]]
+
+    def listing_status(self, listing_id: str) -> str | None:
+        stored = self._listings.get(listing_id)
+        return stored[1] if stored else None
+
+    def stored_listing(self, listing_id: str) -> Listing | None:
+        stored = self._listings.get(listing_id)
+        return stored[0] if stored else None
+
+    def count_review_items(self, queue: str | None = None) -> int:
+        return sum(queue is None or k[2] == queue for k in self._review_items)
+
+    def count_decisions(self) -> int:
+        return len(self._decisions)
+
+    def decisions_for(self, listing_id: str) -> list[Decision]:
+        mine = [
+            (k[1], d.decided_at, self._ids.get(k, 0), d)
+            for k, d in self._decisions.items()
+            if k[0] == listing_id
+        ]
+        return [d for *_, d in sorted(mine, key=lambda t: t[:3])]
+
+    # ------------------------------------------------------------------ RuleStore
+    def add_rule(self, rule: Rule) -> None:
+        with self._lock:
+            self._rules[rule.id] = rule
+            self._rules_changes += 1
+
+    def list_rules(self, *, enabled_only: bool = True) -> list[Rule]:
+        return [self._rules[i] for i in sorted(self._rules) if self._rules[i].enabled or not enabled_only]
+
+    def rules_revision(self) -> str:
+        return f"{len(self._rules)}:{self._rules_changes}"

@@ -142,65 +142,6 @@ def test_record_creates_listings_decisions_and_review_items(sql_store: SqlStore)
     assert sql_store.action_summary("other-model")["total"] == 0
 
 
-def test_redelivery_is_harmless(sql_store: SqlStore) -> None:
-    items = batch(9)
-    first = sql_store.record_decisions(items)
-    later = [(listing, make_decision(listing, Action.HIDE, category="cash")) for listing, _ in items]
-    second = sql_store.record_decisions(later)  # same keys, different content: the stored one wins
-
-    assert all(r.created for r in first)
-    assert not any(r.created for r in second)
-    assert [r.decision for r in second] == [d for _, d in items]
-    assert count(sql_store, decisions) == 9
-    assert count(sql_store, listings) == 9
-    assert sql_store.count_review_items() == 6
-    assert count(sql_store, audit_log) == 6
-
-
-def test_duplicate_keys_within_one_batch(sql_store: SqlStore) -> None:
-    listing = make_listing()
-    decision = make_decision(listing, Action.REPORT, category="cash")
-    recorded = sql_store.record_decisions([(listing, decision), (listing, decision)])
-    assert [r.created for r in recorded] == [True, False]
-    assert count(sql_store, decisions) == 1
-    assert sql_store.count_review_items() == 1
-
-
-def test_newer_version_gets_its_own_decision(sql_store: SqlStore) -> None:
-    v1, v2 = make_listing(version=1), make_listing(version=2, title="Nice bag (updated)")
-    sql_store.record_decisions([(v1, make_decision(v1, Action.REPORT, category="counterfeit"))])
-    recorded = sql_store.record_decisions([(v2, make_decision(v2))])
-
-    assert recorded[0].created
-    assert [d.listing_version for d in sql_store.decisions_for("L1")] == [1, 2]
-    stored = sql_store.get_listing("L1")
-    assert stored is not None and stored.listing == v2
-    assert sql_store.count_review_items() == 1
-
-
-def test_older_version_never_overwrites_the_listing(sql_store: SqlStore) -> None:
-    v1, v2 = make_listing(version=1, title="old"), make_listing(version=2, title="new")
-    sql_store.record_decisions([(v2, make_decision(v2))])
-    recorded = sql_store.record_decisions([(v1, make_decision(v1, Action.HIDE, category="cash"))])
-
-    assert recorded[0].created  # the late decision on v1 is still recorded ...
-    stored = sql_store.get_listing("L1")
-    assert stored is not None
-    assert (stored.listing.version, stored.listing.title) == (2, "new")  # ... but v2 stays
-    assert stored.status == "visible"  # and a stale hide does not hide newer content
-
-
-def test_mark_actions_published_round_trip(sql_store: SqlStore) -> None:
-    items = batch(3)
-    sql_store.record_decisions(items)
-    sql_store.mark_actions_published([(items[1][1].listing_id, 1, MODEL), ("missing", 1, MODEL)])
-    sql_store.mark_actions_published([])
-
-    again = sql_store.record_decisions(items)
-    assert [r.action_published for r in again] == [False, True, False]
-    assert not any(r.created for r in again)
-
-
 def race(store: SqlStore, items: list[tuple[Listing, Decision]]) -> list[list[RecordedDecision]]:
     """Record ``items`` from two threads released at the same instant."""
     barrier = threading.Barrier(2)
@@ -249,13 +190,6 @@ def test_a_failing_batch_writes_nothing(sql_store: SqlStore, monkeypatch: pytest
 
     monkeypatch.undo()
     assert all(r.created for r in sql_store.record_decisions(batch(6)))
-
-
-def test_mismatched_pair_is_rejected(sql_store: SqlStore) -> None:
-    listing = make_listing(version=2)
-    with pytest.raises(ValueError, match="paired with"):
-        sql_store.record_decisions([(listing, make_decision(make_listing(version=1)))])
-    assert count(sql_store, listings) == 0
 
 
 def test_naive_datetimes_are_refused(sql_store: SqlStore) -> None:

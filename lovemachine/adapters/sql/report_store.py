@@ -8,8 +8,9 @@ and the priority computed from it, are exact under concurrency.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from lovemachine.adapters.sql._base import SqlBase, dialect_insert, utcnow
 from lovemachine.adapters.sql.records import decision_from_row
@@ -43,61 +44,10 @@ class ReportStoreMixin(SqlBase):
             if listing is None:
                 raise NotFoundError(f"no listing {listing_id!r} has been seen", code="listing_not_found")
             version = listing["version"]
-            decision_row = (
-                conn.execute(
-                    select(decisions)
-                    .where(decisions.c.listing_id == listing_id, decisions.c.listing_version == version)
-                    .order_by(decisions.c.id.desc())
-                    .limit(1)
-                )
-                .mappings()
-                .first()
-            )
-            decision = decision_from_row(decision_row) if decision_row is not None else None
-            score = max(decision.scores.values(), default=0.0) if decision is not None else 0.0
-            auto_hidden = listing["status"] == "hidden" and decision is not None and decision.action == "hide"
-            conn.execute(
-                dialect_insert(conn, review_items).on_conflict_do_nothing(
-                    index_elements=["listing_id", "listing_version", "queue"]
-                ),
-                {
-                    "listing_id": listing_id,
-                    "listing_version": version,
-                    "decision_id": decision_row["id"] if decision_row is not None else None,
-                    "queue": USER_REPORTS,
-                    "priority": report_priority(score, 0),
-                    "status": "open",
-                    "auto_hidden": auto_hidden,
-                    "created_at": now,
-                },
-            )
-            c = review_items.c
-            item = conn.execute(
-                select(c.id, c.status).where(
-                    c.listing_id == listing_id, c.listing_version == version, c.queue == USER_REPORTS
-                )
-            ).one()
-            stmt = dialect_insert(conn, user_reports)
-            times = conn.execute(
-                stmt.on_conflict_do_update(
-                    index_elements=["listing_id", "listing_version", "reporter_id"],
-                    set_={
-                        "times": user_reports.c.times + 1,
-                        "reason": stmt.excluded.reason,
-                        "last_reported_at": stmt.excluded.last_reported_at,
-                    },
-                ).returning(user_reports.c.times),
-                {
-                    "listing_id": listing_id,
-                    "listing_version": version,
-                    "reporter_id": reporter_id,
-                    "reason": reason,
-                    "review_item_id": item.id,
-                    "times": 1,
-                    "created_at": now,
-                    "last_reported_at": now,
-                },
-            ).scalar_one()
+            decision_id, score, model_hid = _latest_decision(conn, listing_id, version)
+            auto_hidden = listing["status"] == "hidden" and model_hid
+            item = _open_report_item(conn, listing_id, version, decision_id, score, auto_hidden, now)
+            times = _upsert_reporter(conn, listing_id, version, reporter_id, reason, item.id, now)
             reporters = int(
                 conn.execute(
                     select(func.count())
@@ -105,10 +55,10 @@ class ReportStoreMixin(SqlBase):
                     .where(user_reports.c.listing_id == listing_id, user_reports.c.listing_version == version)
                 ).scalar_one()
             )
-            if item.status != "done":
+            if item.status != "done":  # a report on a version CS already labelled does not reopen it
                 conn.execute(
                     update(review_items)
-                    .where(c.id == item.id)
+                    .where(review_items.c.id == item.id)
                     .values(priority=report_priority(score, reporters))
                 )
             detail = {
@@ -119,7 +69,7 @@ class ReportStoreMixin(SqlBase):
                 "reporters": reporters,
             }
             self._audit(conn, [(actor, "report.create", "listing", listing_id, detail)], at=now)
-        return ReportOutcome(int(item.id), reporters, str(item.status), new_reporter=int(times) == 1)
+        return ReportOutcome(int(item.id), reporters, str(item.status), new_reporter=times == 1)
 
     def user_reports_for(self, listing_id: str, listing_version: int) -> list[UserReport]:
         query = (
@@ -134,3 +84,88 @@ class ReportStoreMixin(SqlBase):
                 )
                 for r in conn.execute(query).mappings()
             ]
+
+
+def _latest_decision(conn: Connection, listing_id: str, version: int) -> tuple[int | None, float, bool]:
+    """The newest decision on this listing version: its id, its highest score, whether it hid."""
+    row = (
+        conn.execute(
+            select(decisions)
+            .where(decisions.c.listing_id == listing_id, decisions.c.listing_version == version)
+            .order_by(decisions.c.id.desc())
+            .limit(1)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None, 0.0, False
+    decision = decision_from_row(row)
+    return int(row["id"]), max(decision.scores.values(), default=0.0), decision.action == "hide"
+
+
+def _open_report_item(
+    conn: Connection,
+    listing_id: str,
+    version: int,
+    decision_id: int | None,
+    score: float,
+    auto_hidden: bool,
+    now: datetime,
+) -> Any:  # a Row with .id and .status
+    """The version's item in the ``user_reports`` queue, opened if there is none yet."""
+    conn.execute(
+        dialect_insert(conn, review_items).on_conflict_do_nothing(
+            index_elements=["listing_id", "listing_version", "queue"]
+        ),
+        {
+            "listing_id": listing_id,
+            "listing_version": version,
+            "decision_id": decision_id,
+            "queue": USER_REPORTS,
+            "priority": report_priority(score, 0),
+            "status": "open",
+            "auto_hidden": auto_hidden,
+            "created_at": now,
+        },
+    )
+    c = review_items.c
+    return conn.execute(
+        select(c.id, c.status).where(
+            c.listing_id == listing_id, c.listing_version == version, c.queue == USER_REPORTS
+        )
+    ).one()
+
+
+def _upsert_reporter(
+    conn: Connection,
+    listing_id: str,
+    version: int,
+    reporter_id: str,
+    reason: str,
+    item_id: int,
+    now: datetime,
+) -> int:
+    """Record one reporter's report (a repeat is merged); how many times they have reported it."""
+    stmt = dialect_insert(conn, user_reports)
+    times = conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["listing_id", "listing_version", "reporter_id"],
+            set_={
+                "times": user_reports.c.times + 1,
+                "reason": stmt.excluded.reason,
+                "last_reported_at": stmt.excluded.last_reported_at,
+            },
+        ).returning(user_reports.c.times),
+        {
+            "listing_id": listing_id,
+            "listing_version": version,
+            "reporter_id": reporter_id,
+            "reason": reason,
+            "review_item_id": item_id,
+            "times": 1,
+            "created_at": now,
+            "last_reported_at": now,
+        },
+    ).scalar_one()
+    return int(times)

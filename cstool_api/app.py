@@ -29,7 +29,7 @@ from cstool_api.state import AppState
 from lovemachine.adapters.brokers import make_broker, topology_from
 from lovemachine.adapters.sql import SqlStore, make_engine
 from lovemachine.config import Settings
-from lovemachine.ports import Broker
+from lovemachine.ports import Broker, CsToolStore
 
 log = logging.getLogger(__name__)
 WEB_DIR = Path(__file__).resolve().parent / "web"
@@ -49,7 +49,7 @@ PAGE_CSP = (
 
 def create_app(
     settings: Settings | None = None,
-    store: SqlStore | None = None,
+    store: CsToolStore | None = None,
     broker: Broker | None = None,
     *,
     password_hasher: PasswordHasher | None = None,
@@ -57,8 +57,10 @@ def create_app(
 ) -> FastAPI:
     """Build the CS tool. ``password_hasher``: argon2 parameters (tests pass cheaper ones)."""
     settings = settings or Settings()
-    owns_store, owns_broker = store is None, broker is None
-    store = store or SqlStore(make_engine(settings.database_url), model_name=settings.model_name)
+    owns_broker = broker is None
+    owned_store: SqlStore | None = None  # the composition root: built here, closed on shutdown
+    if store is None:
+        store = owned_store = SqlStore(make_engine(settings.database_url), model_name=settings.model_name)
     broker = broker or make_broker(settings)
     state = AppState(
         settings=settings,
@@ -87,8 +89,8 @@ def create_app(
         finally:
             if owns_broker:
                 broker.close()
-            if owns_store:
-                store.dispose()
+            if owned_store is not None:
+                owned_store.dispose()
             images.close_review_images(_app.state)
 
     app = FastAPI(

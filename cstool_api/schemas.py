@@ -10,9 +10,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from lovemachine.adapters.sql import StoredListing
 from lovemachine.categories import CATEGORIES
 from lovemachine.policy import Decision
+from lovemachine.ports import StoredListingView
 from lovemachine.review import (
     LABELS,
     ROLES,
@@ -178,7 +178,7 @@ def item_summary(item: ReviewItem) -> dict[str, Any]:
     }
 
 
-def listing_out(stored: StoredListing) -> dict[str, Any]:
+def listing_out(stored: StoredListingView) -> dict[str, Any]:
     data = stored.listing.model_dump(mode="json", exclude={"seller"})
     return {
         **data,

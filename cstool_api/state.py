@@ -6,15 +6,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from cstool_api.security import LoginThrottle, Passwords
-from lovemachine.adapters.sql import SqlStore
 from lovemachine.config import Settings
-from lovemachine.ports import Broker
+from lovemachine.ports import Broker, CsToolStore
 
 
 @dataclass
 class AppState:
     settings: Settings
-    store: SqlStore
+    store: CsToolStore
     broker: Broker
     passwords: Passwords
     throttle: LoginThrottle

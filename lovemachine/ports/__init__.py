@@ -13,6 +13,9 @@ The same contract tests run against every implementation.
 * ``outbox`` — ``ActionOutbox`` (actions queued by CS labels)
 * ``quality`` — ``QualityStore`` (the audit sample's reads)
 * ``images`` — ``ImageScorer``, ``ImageScore``
+* ``review`` — ``CsToolStore`` (the CS tool's store) and its parts: ``ReviewStore``, ``StaffStore``,
+  ``RuleAdminStore``, ``AuditLogStore``, ``TrainingRunStore``, ``ModelCatalogStore``, ``HealthStore``;
+  ``StoredListingView``
 """
 
 from lovemachine.ports.decisions import DecisionStore, RecordedDecision, RuleStore, ShadowDecisionStore
@@ -31,27 +34,47 @@ from lovemachine.ports.messaging import (
 from lovemachine.ports.outbox import ActionOutbox
 from lovemachine.ports.quality import QualityStore
 from lovemachine.ports.registry import ANY_VERSION, AliasChange, ModelRegistry, ModelVersionRecord
+from lovemachine.ports.review import (
+    AuditLogStore,
+    CsToolStore,
+    HealthStore,
+    ModelCatalogStore,
+    ReviewStore,
+    RuleAdminStore,
+    StaffStore,
+    StoredListingView,
+    TrainingRunStore,
+)
 from lovemachine.ports.training import TrainingStore
 
 __all__ = [
     "ANY_VERSION",
     "ActionOutbox",
     "AliasChange",
+    "AuditLogStore",
     "Broker",
+    "CsToolStore",
     "DecisionStore",
     "DeployStore",
+    "HealthStore",
     "ImageScore",
     "ImageScorer",
+    "ModelCatalogStore",
     "ModelRegistry",
     "ModelVersionRecord",
     "QualityStore",
     "ReceivedMessage",
     "RecordedDecision",
+    "ReviewStore",
+    "RuleAdminStore",
     "RuleStore",
     "ShadowDecisionStore",
+    "StaffStore",
+    "StoredListingView",
     "StreamingPull",
     "Topology",
     "TopologyAdmin",
+    "TrainingRunStore",
     "TrainingStore",
     "create_topology",
 ]

@@ -18,7 +18,14 @@ from lovemachine.adapters.sql.migrate import current_revision, head_revision
 from lovemachine.adapters.sql.tables import audit_log, decisions, listings, model_alias_history, review_items
 from lovemachine.listings import Listing
 from lovemachine.policy import Action, Decision
-from lovemachine.ports import DecisionStore, ModelRegistry, ModelVersionRecord, RecordedDecision, RuleStore
+from lovemachine.ports import (
+    CsToolStore,
+    DecisionStore,
+    ModelRegistry,
+    ModelVersionRecord,
+    RecordedDecision,
+    RuleStore,
+)
 
 T0 = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 MODEL = "lm-20261123-1"
@@ -102,6 +109,11 @@ def test_sqlite_engine_settings(tmp_path: Path) -> None:
 def test_implements_the_ports(sql_store: SqlStore) -> None:
     ports: tuple[DecisionStore, RuleStore, ModelRegistry] = (sql_store, sql_store, sql_store)
     assert all(p is sql_store for p in ports)
+    cs_tool: CsToolStore = sql_store  # mypy checks every signature; here, that every method exists
+    assert cs_tool is sql_store
+    members = [n for n in dir(CsToolStore) if not n.startswith("_")]
+    assert {"claim_next", "count_staff", "list_audit", "ping", "set_alias", "pending_actions"} <= set(members)
+    assert [n for n in members if not callable(getattr(sql_store, n, None))] == []
 
 
 def test_record_creates_listings_decisions_and_review_items(sql_store: SqlStore) -> None:

@@ -44,7 +44,9 @@ def _handler(trained: TrainResult, policy: Policy | None = None):  # type: ignor
 def test_decisions_are_stored_actions_published_and_messages_acked(
     trained: TrainResult, stream_rows: list[LabelledListing]
 ) -> None:
-    everything_flagged = Policy.uniform(report=0.0, hide=1.0)  # every listing is reported (or hidden): each acts
+    everything_flagged = Policy.uniform(
+        report=0.0, hide=1.0
+    )  # every listing is reported (or hidden): each acts
     handler, store, broker, topology = _handler(trained, everything_flagged)
     messages = [Msg(event_bytes(r), f"m{i}") for i, r in enumerate(stream_rows[:40])]
     out = handler.handle_batch([*messages, Msg(b"{not json", "bad")])

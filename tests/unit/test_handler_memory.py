@@ -12,24 +12,11 @@ from lovemachine.policy import Policy
 from lovemachine.registry import LoadedModel
 from lovemachine.review.audit import AuditSample
 from lovemachine.services.scoring import Scorer
+from tests.integration.test_worker import FakeMessage as Msg
 from tests.plugins.model import event_bytes
 from tests.plugins.pubsub import unique_topology
 from trainers.train import TrainResult
 from workers.handler import ListingHandler
-
-
-class Msg:
-    def __init__(self, data: bytes, message_id: str) -> None:
-        self.data, self.message_id, self.delivery_attempt = data, message_id, 1
-        self.attributes: dict[str, str] = {}
-        self.publish_time = None
-        self.acked = self.nacked = False
-
-    def ack(self) -> None:
-        self.acked = True
-
-    def nack(self) -> None:
-        self.nacked = True
 
 
 def _handler(trained: TrainResult, policy: Policy | None = None):  # type: ignore[no-untyped-def]

@@ -355,32 +355,14 @@ def scheduler_command(
 
 
 def scheduled_job(s: Settings, opts: _Options, stop: threading.Event) -> Any:
-    """The scheduler's job: one retrain, logged; a failure is logged (and recorded), never raised."""
+    """The scheduler's job (``trainers.scheduler.retrain_job``) around one retrain of these options."""
+    from trainers.scheduler import retrain_job
 
-    def job() -> None:
-        from trainers.retrain import RetrainError
-
-        log.info("retraining: scheduled run starting")
-        try:
-            out = run_retrain(
-                s, opts, trigger="scheduled", actor="scheduler", should_stop=stop.is_set, quiet=True
-            )
-        except RetrainError as exc:
-            log.error("retraining: run #%d failed: %s", exc.run.id, exc.run.error)
-            return
-        except Exception:
-            log.exception("retraining: could not start a run")
-            return
-        log.info(
-            "retraining: run #%d %s in %.0fs: %s%s",
-            out.run.id,
-            out.run.status,
-            out.seconds,
-            out.record.version,
-            " is the challenger" if out.eligible else " (not eligible)",
+    return retrain_job(
+        lambda: run_retrain(
+            s, opts, trigger="scheduled", actor="scheduler", should_stop=stop.is_set, quiet=True
         )
-
-    return job
+    )
 
 
 def register(app: typer.Typer) -> None:

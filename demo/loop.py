@@ -691,7 +691,7 @@ class _Loop:
         """One firing of the retraining job on APScheduler, as `lovemachine scheduler --run-now`."""
         from trainers.retrain import RetrainConfig, RetrainError, retrain
         from trainers.retrain_split import SplitOptions
-        from trainers.scheduler import run_scheduler
+        from trainers.scheduler import retrain_job, run_scheduler
         from trainers.train import TrainConfig
 
         cfg, s, store, result = self.cfg, self.settings, self.store, self.result
@@ -709,23 +709,21 @@ class _Loop:
         def progress(message: str) -> None:
             console.print(f"[dim]{time.perf_counter() - t0:6.1f}s · {message}[/]", highlight=False)
 
-        def job() -> None:  # what `lovemachine scheduler` runs: one retrain, trigger "scheduled"
-            try:
-                outcomes.append(
-                    retrain(
-                        store,
-                        artifact_dir=s.artifact_dir,
-                        model_name=s.model_name,
-                        config=config,
-                        trigger="scheduled",
-                        actor="scheduler",
-                        progress=progress,
-                    )
-                )
-            except RetrainError as exc:
-                errors.append(exc)
-            finally:
-                stop.set()  # the demo waits for one firing
+        # the job `lovemachine scheduler` runs (one retrain, trigger "scheduled"); the demo waits for one
+        job = retrain_job(
+            lambda: retrain(
+                store,
+                artifact_dir=s.artifact_dir,
+                model_name=s.model_name,
+                config=config,
+                trigger="scheduled",
+                actor="scheduler",
+                progress=progress,
+            ),
+            on_outcome=outcomes.append,
+            on_error=errors.append,
+            after=stop.set,
+        )
 
         def started(_scheduler: Any) -> None:
             console.print(

@@ -18,11 +18,14 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
+
+if TYPE_CHECKING:
+    from trainers.retrain import RetrainError, RetrainOutcome
 
 log = logging.getLogger(__name__)
 
@@ -149,3 +152,47 @@ def run_scheduler(
     finally:
         scheduler.shutdown(wait=True)
     log.info("scheduler stopped")
+
+
+def retrain_job(
+    run: Callable[[], RetrainOutcome],
+    *,
+    on_outcome: Callable[[RetrainOutcome], None] | None = None,
+    on_error: Callable[[RetrainError], None] | None = None,
+    after: Callable[[], None] | None = None,
+) -> Callable[[], None]:
+    """The scheduler's job, for ``lovemachine scheduler`` and the demo's loop alike: one retrain
+    (``run``, which records itself as trigger ``scheduled``), logged; a failure is logged (the run
+    records it), never raised into APScheduler. ``on_outcome`` / ``on_error`` get the result, then
+    ``after`` runs whatever happened (the demo stops the scheduler after one firing)."""
+
+    def job() -> None:
+        from trainers.retrain import RetrainError
+
+        try:
+            log.info("retraining: scheduled run starting")
+            try:
+                out = run()
+            except RetrainError as exc:
+                log.error("retraining: run #%d failed: %s", exc.run.id, exc.run.error)
+                if on_error is not None:
+                    on_error(exc)
+                return
+            except Exception:
+                log.exception("retraining: could not start a run")
+                return
+            log.info(
+                "retraining: run #%d %s in %.0fs: %s%s",
+                out.run.id,
+                out.run.status,
+                out.seconds,
+                out.record.version,
+                " is the challenger" if out.eligible else " (not eligible)",
+            )
+            if on_outcome is not None:
+                on_outcome(out)
+        finally:
+            if after is not None:
+                after()
+
+    return job

@@ -68,7 +68,7 @@ def _rate(fn: Any, texts: Sequence[str]) -> tuple[np.ndarray, float]:
 
 
 def run_backbone(backbone: str, train: Rows, test: Rows, *, epochs: int, max_length: int) -> dict[str, Any]:
-    from lovemachine.classifiers.deep import DeepTextClassifier
+    from lovemachine.adapters.torch_text import DeepTextClassifier
 
     def say(msg: str) -> None:
         if "step" not in msg or msg.split("step ")[1].split("/")[0] == msg.split("/")[-1].split(" ")[0]:

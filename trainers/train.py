@@ -170,7 +170,7 @@ def fit(
 def _fit_deep(
     rows: Sequence[LabelledListing], y: np.ndarray, config: TrainConfig, say: Progress
 ) -> TextScorer:
-    from lovemachine.classifiers.deep import DeepTextClassifier
+    from lovemachine.adapters.torch_text import DeepTextClassifier
 
     idx = np.arange(len(rows))
     if len(rows) > config.deep_max_train_rows:

@@ -9,6 +9,7 @@ an artifact directory is self-describing, but it is never trusted on its own.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import pickle
@@ -99,6 +100,18 @@ def save_artifact(
     return str(target.resolve()), sha
 
 
+# Classes that moved after artifacts were pickled: (old module, name) -> new module. Unpickling looks
+# names up by string, so the core does not import the adapter that holds the class.
+MOVED_CLASSES: dict[tuple[str, str], str] = {
+    ("lovemachine.classifiers.deep", "DeepTextClassifier"): "lovemachine.adapters.torch_text",
+}
+
+
+class _ArtifactUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        return super().find_class(MOVED_CLASSES.get((module, name), module), name)
+
+
 def load_artifact(uri: str, *, expected_sha256: str, version: str, policy: Policy) -> LoadedModel:
     """Load a model after verifying its checksum against the registry's record."""
     path = Path(uri) / MODEL_FILE
@@ -114,7 +127,7 @@ def load_artifact(uri: str, *, expected_sha256: str, version: str, policy: Polic
             "refusing to load it"
         )
     try:
-        model = pickle.loads(payload)
+        model = _ArtifactUnpickler(io.BytesIO(payload)).load()
     except Exception as exc:
         raise ArtifactIntegrityError(f"model artifact {path} does not load: {exc}") from None
     if not isinstance(model, Classifier):

@@ -38,3 +38,17 @@ def test_model_scores_are_probabilities_in_category_order(trained, synthetic_row
     assert ((scores >= 0) & (scores <= 1)).all()
     assert trained.model.categories == ("counterfeit", "adult", "cash", "keyword_stuffing")
     assert trained.model.predict_scores([]).shape == (0, 4)
+
+
+def test_classes_pickled_under_an_old_module_path_load_from_their_new_home():
+    """The deep tier moved from lovemachine.classifiers.deep to an adapter; artifacts pickled before
+    the move name the old path and must still load."""
+    import importlib
+    import io
+
+    from lovemachine.registry.artifacts import MOVED_CLASSES, _ArtifactUnpickler
+
+    for (old_module, name), new_module in MOVED_CLASSES.items():
+        payload = f"c{old_module}\n{name}\n.".encode()  # protocol 0: GLOBAL old_module.name
+        loaded = _ArtifactUnpickler(io.BytesIO(payload)).load()
+        assert loaded is getattr(importlib.import_module(new_module), name)

@@ -12,7 +12,7 @@ from lovemachine.categories import CATEGORIES
 from lovemachine.features.text import listing_text
 
 torch = pytest.importorskip("torch")
-from lovemachine.classifiers.deep import DeepTextClassifier  # noqa: E402
+from lovemachine.adapters.torch_text import DeepTextClassifier  # noqa: E402
 
 # distinctive phrases per category, Japanese and English; everything else is ordinary listing filler
 SIGNALS = {

@@ -35,7 +35,7 @@ from synth import generate
 from trainers.dataset import Dataset
 from trainers.train import train_and_register
 from workers.bootstrap import build_worker
-from workers.handler import BatchOutcome, LatencySummary
+from workers.outcome import BatchOutcome, LatencySummary
 
 
 def wait_until(cond: Callable[[], bool], timeout: float) -> bool:

@@ -37,7 +37,7 @@ from synth import generate
 from trainers.dataset import Dataset
 from trainers.train import TrainResult, train
 from workers.bootstrap import build_worker
-from workers.handler import LatencySummary
+from workers.outcome import LatencySummary
 
 EAGER = {c: {"report": 0.3, "hide": 0.7} for c in ("counterfeit", "adult", "cash", "keyword_stuffing")}
 

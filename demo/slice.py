@@ -25,7 +25,7 @@ from lovemachine.config import Settings
 if TYPE_CHECKING:
     from lovemachine.adapters.sql import SqlStore
     from lovemachine.listings import LabelledListing
-    from workers.handler import BatchOutcome
+    from workers.outcome import BatchOutcome
 
 MALFORMED = [
     b"not json at all",

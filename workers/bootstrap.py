@@ -25,8 +25,9 @@ from lovemachine.ports import Broker
 from lovemachine.registry.aliases import Alias
 from lovemachine.review.audit import audit_sample_from
 from workers.consumer import BatchingConsumer
-from workers.handler import BatchOutcome, ListingHandler, RetryPolicy
+from workers.handler import ListingHandler, RetryPolicy
 from workers.outbox_sweeper import OutboxSweeper
+from workers.outcome import BatchOutcome
 from workers.provider import ScorerProvider
 from workers.shadow import ShadowScorer
 

@@ -28,7 +28,8 @@ from collections.abc import Callable
 
 from lovemachine.listings.schema import MAX_EVENT_BYTES
 from lovemachine.ports import Broker, ReceivedMessage, StreamingPull
-from workers.handler import BatchOutcome, ListingHandler
+from workers.handler import ListingHandler
+from workers.outcome import BatchOutcome
 
 log = logging.getLogger(__name__)
 

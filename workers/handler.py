@@ -36,17 +36,15 @@ it took.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, wait as wait_futures
-from dataclasses import dataclass, field, replace
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from ddsketch import LogCollapsingLowestDenseDDSketch
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -57,18 +55,16 @@ from tenacity import (
 )
 
 from lovemachine.errors import BrokerUnavailableError, InvalidEventError, PermanentError, TransientError
-from lovemachine.listings import Listing, ModerationAction, parse_event
+from lovemachine.listings import Listing, parse_event
 from lovemachine.policy import Action, Decision
 from lovemachine.ports import Broker, DecisionStore, ReceivedMessage, RecordedDecision, Topology
 from lovemachine.services.scoring import Scorer
+from workers.outcome import BatchOutcome
+from workers.publishing import STOP_GRACE_S, action_message, await_confirmations, classify, publish
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-PUBLISH_TIMEOUT = 30.0
-"""How long a publish may take before it counts as a (transient) broker failure."""
-STOP_GRACE_S = 1.0
-"""After ``stop_retrying()``, how long a publish already in flight may still take."""
 MAX_ATTRIBUTES = 100
 """Pub/Sub's limits on a message's attributes: how many, and bytes per value."""
 MAX_ATTRIBUTE_BYTES = 1024
@@ -83,147 +79,6 @@ class RetryPolicy:
     max_s: float = 30.0
     max_hold_s: float = 900.0
     """How long a batch is held through transient errors before it is released (nacked)."""
-
-
-class LatencySummary:
-    """Publish -> ack latencies in constant memory: a DDSketch (1% relative accuracy, at most
-    ``bins`` buckets) plus count and max. Mergeable, so per-batch summaries add up to totals."""
-
-    __slots__ = ("_sketch", "max_s")
-
-    def __init__(self, *, relative_accuracy: float = 0.01, bins: int = 2048) -> None:
-        self._sketch = LogCollapsingLowestDenseDDSketch(relative_accuracy=relative_accuracy, bin_limit=bins)
-        self.max_s: float | None = None
-
-    def add(self, seconds: float) -> None:
-        self._sketch.add(seconds)
-        self.max_s = seconds if self.max_s is None else max(self.max_s, seconds)
-
-    def merge(self, other: LatencySummary) -> None:
-        if other.count:
-            self._sketch.merge(other._sketch)
-            self.max_s = other.max_s if self.max_s is None else max(self.max_s, other.max_s or 0.0)
-
-    @property
-    def count(self) -> int:
-        return int(self._sketch.count)
-
-    def quantile(self, q: float) -> float | None:
-        """The ``q`` quantile in seconds (within 1%), None when nothing was recorded."""
-        value = self._sketch.get_quantile_value(q) if self.count else None
-        return None if value is None else float(value)
-
-    def to_dict(self) -> dict[str, float | int | None]:
-        def ms(v: float | None) -> float | None:
-            return None if v is None else round(v * 1000, 1)
-
-        return {
-            "count": self.count,
-            "p50_ms": ms(self.quantile(0.5)),
-            "p99_ms": ms(self.quantile(0.99)),
-            "max_ms": ms(self.max_s),
-        }
-
-    def __repr__(self) -> str:
-        return f"LatencySummary({self.to_dict()})"
-
-
-_COUNTS = (
-    "acked",
-    "nacked",
-    "dead_lettered",
-    "decided",
-    "redelivered_already_decided",
-    "actions_published",
-    "transient_retries",
-)
-
-
-@dataclass
-class BatchOutcome:
-    acked: int = 0
-    nacked: int = 0
-    dead_lettered: int = 0
-    decided: int = 0
-    redelivered_already_decided: int = 0
-    actions_published: int = 0
-    transient_retries: int = 0
-    """Waits on a transient error (database or broker down): each is one retry of a held batch."""
-    actions: dict[str, int] = field(default_factory=dict)
-    latency: LatencySummary = field(default_factory=LatencySummary)
-    """Publish -> ack latency of the acked messages (bounded memory, whatever the volume)."""
-
-    def add(self, other: BatchOutcome) -> None:
-        for name in _COUNTS:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        for k, v in other.actions.items():
-            self.actions[k] = self.actions.get(k, 0) + v
-        self.latency.merge(other.latency)
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready counts and latency quantiles (for logs and ``Worker.stats``)."""
-        out: dict[str, Any] = {name: getattr(self, name) for name in _COUNTS}
-        out["actions"] = dict(self.actions)
-        out["latency"] = self.latency.to_dict()
-        return out
-
-
-def action_message(d: Decision) -> bytes:
-    msg = ModerationAction(
-        listing_id=d.listing_id,
-        listing_version=d.listing_version,
-        action=d.action.value,  # type: ignore[arg-type]
-        scores=d.scores,
-        reasons=d.reasons,
-        model_version=d.model_version,
-        decided_at=d.decided_at,
-    )
-    return msg.model_dump_json().encode()
-
-
-def classify(exc: BaseException) -> BaseException:
-    """The error as the core's tree sees it: the standard library's timeouts and connection errors are
-    transient; the core's own errors are what they say; anything else is returned unchanged (unknown)."""
-    if isinstance(exc, TransientError | PermanentError):
-        return exc
-    if isinstance(exc, TimeoutError | ConnectionError):  # TimeoutError covers concurrent.futures'
-        err = TransientError(f"{type(exc).__name__}: {exc}")
-        err.__cause__ = exc
-        return err
-    return exc
-
-
-def publish(broker: Broker, topic: str, data: bytes, **attributes: str) -> Future[str]:
-    """``broker.publish``, with an error raised at once (a closed client) returned as a failed future."""
-    try:
-        return broker.publish(topic, data, **attributes)
-    except Exception as exc:
-        failed: Future[str] = Future()
-        failed.set_exception(exc)
-        return failed
-
-
-def await_confirmations(
-    futures: dict[T, Future[str]], what: str, *, stop_deadline: Callable[[], float]
-) -> dict[T, BaseException]:
-    """Wait for the broker to confirm each publish: at most ``PUBLISH_TIMEOUT``, and no later than
-    ``stop_deadline()`` (``inf`` until a stop is requested). Returns the failed or unconfirmed ones."""
-    deadline = time.monotonic() + PUBLISH_TIMEOUT
-    pending = set(futures.values())
-    while pending:
-        remaining = min(deadline, stop_deadline()) - time.monotonic()
-        if remaining <= 0:
-            break
-        _done, pending = wait_futures(pending, timeout=min(remaining, 0.1))
-    failed: dict[T, BaseException] = {}
-    for key, f in futures.items():
-        if not f.done():
-            failed[key] = TimeoutError(f"{what}: no confirmation from the broker in time")
-        elif f.cancelled():
-            failed[key] = BrokerUnavailableError(f"{what}: publish cancelled")
-        elif (exc := f.exception()) is not None:
-            failed[key] = exc
-    return failed
 
 
 class PoisonMessageError(Exception):
@@ -573,7 +428,3 @@ def _truncate_utf8(text: str, limit: int) -> str:
     if len(raw) <= limit:
         return text
     return raw[: limit - 3].decode("utf-8", "ignore") + "..."
-
-
-def describe(outcome: BatchOutcome) -> str:
-    return json.dumps(outcome.as_dict())

@@ -28,7 +28,7 @@ from datetime import UTC, datetime, timedelta
 from lovemachine.errors import BrokerUnavailableError
 from lovemachine.policy import Decision
 from lovemachine.ports import Broker, DecisionStore, Topology
-from workers.handler import STOP_GRACE_S, action_message, await_confirmations, publish
+from workers.publishing import STOP_GRACE_S, action_message, await_confirmations, publish
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,10 @@ from lovemachine.ports import Topology
 from tests.integration.test_worker import FakeMessage, count, drain
 from tests.plugins.model import event_bytes
 from tests.plugins.pubsub import unique_topology, wait_until
-from workers.handler import STOP_GRACE_S, ListingHandler, RetryPolicy
+from workers.handler import ListingHandler, RetryPolicy
 from workers.outbox_sweeper import OutboxSweeper
 from workers.provider import ScorerProvider
+from workers.publishing import STOP_GRACE_S
 
 pytestmark = pytest.mark.integration
 

@@ -30,7 +30,8 @@ from lovemachine.ports import ReceivedMessage, Topology
 from tests.plugins.model import event_bytes
 from tests.plugins.pubsub import TEST_PROJECT, EmulatorInfo, unique_topology, wait_until
 from workers.consumer import BatchingConsumer
-from workers.handler import BatchOutcome, ListingHandler
+from workers.handler import ListingHandler
+from workers.outcome import BatchOutcome
 from workers.provider import ScorerProvider
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]

@@ -4,7 +4,7 @@ absorb every batch for the life of the process."""
 import pickle
 import random
 
-from workers.handler import BatchOutcome
+from workers.outcome import BatchOutcome
 
 
 def _batch(rng: random.Random, n: int = 200) -> BatchOutcome:

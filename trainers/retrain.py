@@ -24,17 +24,13 @@ was. ``should_stop`` (SIGTERM in the scheduler) is checked at every progress mes
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import platform
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from lovemachine.categories import CATEGORIES
 from lovemachine.errors import (  # re-exported: callers import them from here too
@@ -53,8 +49,17 @@ from trainers.evaluation.clean import clean_mask
 from trainers.evaluation.data import Split, labels as label_matrix
 from trainers.metrics import category_metrics
 from trainers.regression import META_KEY as REGRESSION_META_KEY, RegressionSet, regression_set_of
+from trainers.retrain_record import (
+    artifact_metadata,
+    champion_overlap_note,
+    clean_rows_note,
+    json_safe,
+    path_str,
+    provenance_summary,
+    rows_sha256,
+    verdict_of,
+)
 from trainers.retrain_split import (
-    CANDIDATE,
     NewestLabelsSplit,
     SplitOptions,
     eval_config,
@@ -62,7 +67,7 @@ from trainers.retrain_split import (
     hold_out_newest,
     training_sources,
 )
-from trainers.snapshot import Snapshot, build_snapshot, canonical
+from trainers.snapshot import Snapshot, build_snapshot
 from trainers.sources import Sources, WrittenParts, load_written
 from trainers.train import Fitted, TrainConfig, fit
 
@@ -134,7 +139,7 @@ def retrain(
         error = f"{type(exc).__name__}: {exc}"
         try:
             failed = store.finish_training_run(
-                run.id, status=FAILED, error=error, detail=_json_safe(job.detail)
+                run.id, status=FAILED, error=error, detail=json_safe(job.detail)
             )
         except Exception:  # the database may be what failed: keep the original error
             log.exception("training run #%d failed (%s) and could not be recorded", run.id, error)
@@ -195,7 +200,7 @@ class _Job:
             "deep": cfg.train.deep,
             "deep_share_valid": round(fitted.deep_share_valid, 4),
             "base_rates": rates.to_dict(),
-            "dataset_snapshot": {"id": snapshot_id, "sha256": snap.sha256, **_provenance_summary(snap)},
+            "dataset_snapshot": {"id": snapshot_id, "sha256": snap.sha256, **provenance_summary(snap)},
             "training_run_id": run_id,
             "written": cfg.written,
             REGRESSION_META_KEY: regression.metadata(),
@@ -204,14 +209,21 @@ class _Job:
             fitted.model,
             version=version,
             artifact_dir=self.artifact_dir,
-            metadata=_metadata(self.model_name, now, fitted.policy.to_dict(), metrics, snap, cfg),
+            metadata=artifact_metadata(
+                self.model_name,
+                now,
+                fitted.policy.to_dict(),
+                metrics,
+                snap,
+                {"split": asdict(cfg.split), "base_data": path_str(cfg.base_data), "written": cfg.written},
+            ),
             files=regression.files(),
         )
         self.artifact = Path(uri)
         ev, econfig, econfig_text = self.evaluate(uri, sha, version, snap, snapshot_id, split, esplit)
         report_dir = self.artifact / "evaluation"
         write_report(ev, report_dir, config_text=econfig_text)
-        verdict = _verdict(ev.summary["decision"], econfig.primary_metric, report_dir)
+        verdict = verdict_of(ev.summary["decision"], econfig.primary_metric, report_dir)
         metrics[VERDICT_KEY] = verdict.to_metrics()
         record = ModelVersionRecord(
             version=version,
@@ -219,7 +231,7 @@ class _Job:
             artifact_uri=uri,
             artifact_sha256=sha,
             training_data_sha256=snap.sha256,
-            metrics=_json_safe(metrics),
+            metrics=json_safe(metrics),
             thresholds=fitted.policy.to_dict(),
             created_at=now,
         )
@@ -309,7 +321,7 @@ class _Job:
             model_version=version,
             eligible=eligible,
             report_path=str(report_dir),
-            detail=_json_safe(self.detail),
+            detail=json_safe(self.detail),
         )
         return RetrainOutcome(finished, record, snapshot_id, eligible, verdict.reasons, report_dir, seconds)
 
@@ -349,7 +361,7 @@ class _Job:
         ev = evaluate_split(
             econfig,
             esplit,
-            data_sha256=_rows_sha256(esplit.test),
+            data_sha256=rows_sha256(esplit.test),
             data_source=f"the newest {len(split.test):,} labels of dataset snapshot #{snapshot_id} "
             f"({snap.sha256[:12]}), held out by time, + {len(split.clean_holdout):,} held-out clean base "
             f"rows + the regression set ({len(esplit.test) - len(split.test) - len(split.clean_holdout):,} "
@@ -357,8 +369,8 @@ class _Job:
             registry=self.store,
             progress=self.say,
         )
-        ev.summary["notes"] += _champion_overlap_note(self.store, split.test)
-        ev.summary["notes"] += _clean_rows_note(self.store, split)
+        ev.summary["notes"] += champion_overlap_note(self.store, split.test)
+        ev.summary["notes"] += clean_rows_note(self.store, split)
         ev.summary["dataset_snapshot"] = snap.provenance
         return ev, econfig, econfig_text
 
@@ -370,7 +382,7 @@ class _Job:
         if cfg.base_data is not None:
             self.say(f"reading the base data {cfg.base_data}")
             base = load_jsonl(cfg.base_data)
-        snap = build_snapshot(labelled, base=base, base_source=cfg.base_source or _str(cfg.base_data))
+        snap = build_snapshot(labelled, base=base, base_source=cfg.base_source or path_str(cfg.base_data))
         rows_path = self.artifact_dir / "snapshots" / f"{snap.sha256}.jsonl"
         snap.write_label_rows(rows_path)
         record = self.store.save_dataset_snapshot(
@@ -384,7 +396,7 @@ class _Job:
             rows_path=str(rows_path),
             provenance=snap.provenance,
         )
-        self.detail["snapshot"] = {"id": record.id, "sha256": snap.sha256, **_provenance_summary(snap)}
+        self.detail["snapshot"] = {"id": record.id, "sha256": snap.sha256, **provenance_summary(snap)}
         self.store.update_training_run(self.run_record.id, dataset_snapshot_id=record.id, detail=self.detail)
         p = snap.provenance["labels"]
         self.say(
@@ -393,142 +405,3 @@ class _Job:
             f"edited listings) + {len(snap.base_rows):,} base rows"
         )
         return snap, record.id
-
-
-def _rows_sha256(rows: list[Any]) -> str:
-    h = hashlib.sha256()
-    for row in rows:
-        h.update((canonical(row) + "\n").encode())
-    return h.hexdigest()
-
-
-def _str(path: Path | None) -> str | None:
-    return str(path) if path is not None else None
-
-
-def _provenance_summary(snap: Snapshot) -> dict[str, Any]:
-    p = snap.provenance
-    return {
-        "rows": p["rows"],
-        "label_rows": p["label_rows"],
-        "by_source": p["by_source"],
-        "labels_time_range": p["labels_time_range"],
-        "labels": p["labels"],
-        "base": {k: p["base"][k] for k in ("source", "sha256", "rows")},
-    }
-
-
-def _verdict(decision: dict[str, Any], primary_metric: str, report_dir: Path) -> EvaluationVerdict:
-    """The candidate's verdict from the evaluation's decision section."""
-    verdict = decision["candidates"].get(CANDIDATE, {})
-    return EvaluationVerdict(
-        report_path=str(report_dir),
-        eligible=verdict.get("eligible") is True,
-        incumbent=decision.get("incumbent"),
-        primary_metric=primary_metric,
-        mean=verdict.get("mean"),
-        mean_delta=verdict.get("mean_delta"),
-        bootstrap_lower=verdict.get("bootstrap_lower"),
-        **_clean_summary(verdict),
-        reasons=list(verdict.get("reasons") or ["no live model to compare with"]),
-    )
-
-
-CLEAN_KEYS = (
-    "clean_rows",
-    "clean_flag_rate",
-    "clean_hidden",
-    "regression_hidden",
-    "live_clean_flag_rate",
-    "live_clean_hidden",
-    "live_regression_hidden",
-)
-
-
-def _clean_summary(verdict: dict[str, Any]) -> dict[str, Any]:
-    """The clean-listing numbers of the verdict, flat, for the registry metrics and the run detail."""
-    cand = verdict.get("clean") or {}
-    live = verdict.get("incumbent_clean") or {}
-    return {
-        "clean_rows": cand.get("rows"),
-        "clean_flag_rate": cand.get("flag_rate"),
-        "clean_hidden": cand.get("hidden"),
-        "regression_hidden": cand.get("regression_hidden"),
-        "live_clean_flag_rate": live.get("flag_rate"),
-        "live_clean_hidden": live.get("hidden"),
-        "live_regression_hidden": live.get("regression_hidden"),
-    }
-
-
-def _clean_rows_note(store: TrainingStore, split: NewestLabelsSplit) -> list[str]:
-    """Where the clean test rows come from, and what the live model may have seen of them."""
-    champion = store.get_alias(Alias.CHAMPION)
-    audit = sum("source:audit" in r.tags and "label:no_violation" in r.tags for r in split.test)
-    return [
-        f"clean test rows: {len(split.clean_holdout):,} base rows held out by a fixed hash of the listing id "
-        "(never trained on by a retrained model; the live model "
-        f"{champion.version if champion else '-'} may have learned from them if it was trained on the same "
-        "base data, which favours it), the clean rows of the regression set (kept with the model, never "
-        f"trained on), and {audit} audit-sampled 'no violation' labels among the held-out labels"
-    ]
-
-
-def _champion_overlap_note(store: TrainingStore, test: list[Any]) -> list[str]:
-    """A note when the live model was itself retrained on labels that are test rows here."""
-    champion = store.get_alias(Alias.CHAMPION)
-    if champion is None:
-        return []
-    snap = champion.metrics.get("dataset_snapshot")
-    until = snap.get("labels_time_range", {}).get("to") if isinstance(snap, dict) else None
-    if not until:
-        return []
-    seen = sum(r.occurred_at <= datetime.fromisoformat(until) for r in test)
-    if not seen:
-        return []
-    return [
-        f"the live model {champion.version} was trained on labels up to {until}: {seen} of the "
-        f"{len(test)} held-out labels were training rows for it, so its numbers are optimistic "
-        "(the comparison favours the live model)"
-    ]
-
-
-def _metadata(
-    name: str,
-    now: datetime,
-    thresholds: dict[str, dict[str, float]],
-    metrics: dict[str, Any],
-    snap: Snapshot,
-    cfg: RetrainConfig,
-) -> dict[str, Any]:
-    import lightgbm
-    import sklearn
-
-    return {
-        "name": name,
-        "created_at": now.isoformat(),
-        "categories": list(CATEGORIES),
-        "thresholds": thresholds,
-        "metrics": _json_safe(metrics),
-        "training_data_sha256": snap.sha256,
-        "training_rows": len(snap.rows),
-        "dataset_snapshot": snap.provenance,
-        "retrain": {"split": asdict(cfg.split), "base_data": _str(cfg.base_data), "written": cfg.written},
-        REGRESSION_META_KEY: metrics[REGRESSION_META_KEY],
-        "libraries": {
-            "python": platform.python_version(),
-            "scikit-learn": sklearn.__version__,
-            "lightgbm": lightgbm.__version__,
-            "numpy": np.__version__,
-        },
-    }
-
-
-def _json_safe(x: Any) -> Any:
-    """NaN and infinities become None (the registry stores JSON)."""
-    if isinstance(x, float):
-        return x if np.isfinite(x) else None
-    if isinstance(x, dict):
-        return {str(k): _json_safe(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_json_safe(v) for v in x]
-    return x

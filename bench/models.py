@@ -93,7 +93,8 @@ def main() -> None:
     ap.add_argument("--skip-big-train", action="store_true", help="skip the N-listing training run")
     ap.add_argument("--out", type=Path, default=Path("var/bench/models.json"))
     args = ap.parse_args()
-    from lovemachine.adapters.images import ImageFetcher, NsfwImageScorer
+    from lovemachine.adapters.images import NsfwImageScorer
+    from lovemachine.adapters.images_fetch import ImageFetcher
     from synth.image_host import SyntheticImageHost
     from synth.images import image_kind
 

@@ -25,7 +25,8 @@ from cstool_api.deps import Agent, StateDep
 from cstool_api.errors import ApiError
 from cstool_api.responses import errors
 from cstool_api.routes.params import Id
-from lovemachine.adapters.images import ImageFetcher, fetcher_from
+from lovemachine.adapters.images import fetcher_from
+from lovemachine.adapters.images_fetch import ImageFetcher
 from lovemachine.config import Settings
 from lovemachine.review import NotFoundError
 

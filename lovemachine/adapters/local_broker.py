@@ -24,21 +24,23 @@ same in production (the contract tests in ``tests/contract`` run on both):
   in publish order (redeliveries at the back), and nothing survives the process.
 
 Everything is guarded by one lock; waiting is done on condition variables, never by polling.
+
+The messages, deliveries and subscriptions are in ``local_broker_state``; the streaming pull behind
+``subscribe`` (dispatcher and callback threads) in ``local_broker_streams``.
 """
 
 from __future__ import annotations
 
 import itertools
 import logging
-import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from datetime import UTC, datetime
 from types import MappingProxyType
 
+from lovemachine.adapters.local_broker_state import Entry, LocalMessage, Published, Subscription
+from lovemachine.adapters.local_broker_streams import LocalStream
 from lovemachine.errors import (  # re-exported: callers import them from here too
     BrokerNotFoundError as BrokerNotFoundError,
 )
@@ -54,211 +56,6 @@ _NEVER = float("inf")
 NotFoundError = BrokerNotFoundError  # the name callers have always imported from here
 
 
-class _Published:
-    __slots__ = ("attributes", "data", "message_id", "publish_time")
-
-    def __init__(self, message_id: str, data: bytes, attributes: Mapping[str, str]) -> None:
-        self.message_id = message_id
-        self.data = data
-        self.attributes = attributes
-        self.publish_time = datetime.now(UTC)
-
-
-class _Entry:
-    """One published message as seen by one subscription."""
-
-    __slots__ = ("attempts", "lease", "msg")
-
-    def __init__(self, msg: _Published) -> None:
-        self.msg = msg
-        self.attempts = 0
-        self.lease: LocalMessage | None = None
-
-
-class LocalMessage:
-    """One delivery of a message; implements ``ReceivedMessage``."""
-
-    __slots__ = ("_bucket", "_deadline", "_entry", "_settled", "_stream", "_sub", "delivery_attempt")
-
-    def __init__(self, sub: _Subscription, entry: _Entry, stream: _Stream | None, deadline: float) -> None:
-        self._sub = sub
-        self._entry = entry
-        self._stream = stream
-        self._deadline = deadline
-        self._bucket: dict[LocalMessage, None] | None = None
-        self._settled = False
-        self.delivery_attempt: int | None = entry.attempts if sub.dead_letter_topic else None
-
-    @property
-    def message_id(self) -> str:
-        return self._entry.msg.message_id
-
-    @property
-    def data(self) -> bytes:
-        return self._entry.msg.data
-
-    @property
-    def attributes(self) -> Mapping[str, str]:
-        return self._entry.msg.attributes
-
-    @property
-    def publish_time(self) -> datetime:
-        return self._entry.msg.publish_time
-
-    def ack(self) -> None:
-        self._sub.broker._settle(self, ack=True)
-
-    def nack(self) -> None:
-        self._sub.broker._settle(self, ack=False)
-
-    def __repr__(self) -> str:
-        return (
-            f"LocalMessage(message_id={self.message_id!r}, subscription={self._sub.name!r}, "
-            f"delivery_attempt={self.delivery_attempt})"
-        )
-
-
-class _Subscription:
-    __slots__ = (
-        "ack_deadline",
-        "broker",
-        "dead_letter_topic",
-        "drained",
-        "leases",
-        "max_delivery_attempts",
-        "name",
-        "pull_cond",
-        "pull_waiters",
-        "ready",
-        "size",
-        "streams",
-        "topic",
-    )
-
-    def __init__(
-        self,
-        broker: LocalBroker,
-        name: str,
-        topic: str,
-        ack_deadline: float,
-        dead_letter_topic: str | None,
-        max_delivery_attempts: int,
-    ) -> None:
-        self.broker = broker
-        self.name = name
-        self.topic = topic
-        self.ack_deadline = ack_deadline
-        self.dead_letter_topic = dead_letter_topic
-        self.max_delivery_attempts = max_delivery_attempts
-        self.ready: deque[_Entry] = deque()
-        # Leases that last one ack deadline, in deadline order (the deadline is now + a constant).
-        self.leases: dict[LocalMessage, None] = {}
-        self.size = 0  # ready + leased: not yet acked nor dead-lettered
-        self.streams: list[_Stream] = []
-        self.pull_cond = threading.Condition(broker._lock)
-        self.pull_waiters = 0
-        self.drained = threading.Condition(broker._lock)
-
-
-class _Stream:
-    """A streaming pull: a dispatcher thread leases messages, ``callback_threads`` run the callback."""
-
-    def __init__(
-        self,
-        broker: LocalBroker,
-        sub: _Subscription,
-        callback: Callable[[ReceivedMessage], None],
-        max_messages: int,
-        threads: int,
-    ) -> None:
-        self._broker = broker
-        self._sub = sub
-        self._callback = callback
-        self.max_messages = max_messages
-        self.outstanding = 0
-        self.cancelled = False
-        self.waiting = False
-        # Leases held by this stream, in deadline order (delivery time + max_lease_duration).
-        self.leases: dict[LocalMessage, None] = {}
-        self.cond = threading.Condition(broker._lock)
-        self._handoff: queue.SimpleQueue[LocalMessage | None] = queue.SimpleQueue()
-        self._done = threading.Event()
-        self._error: BaseException | None = None
-        name = f"local-broker-{sub.name}"
-        self._workers = [
-            threading.Thread(target=self._work, name=f"{name}-cb-{i}", daemon=True) for i in range(threads)
-        ]
-        self._dispatcher = threading.Thread(target=self._dispatch, name=f"{name}-dispatch", daemon=True)
-
-    def start(self) -> None:
-        for w in self._workers:
-            w.start()
-        self._dispatcher.start()
-
-    # -- StreamingPull
-    def cancel(self) -> None:
-        with self._broker._lock:
-            self._broker._cancel_stream_locked(self)
-
-    def result(self, timeout: float | None = None) -> None:
-        if not self._done.wait(timeout):
-            raise TimeoutError("streaming pull still running")
-        if self._error is not None:
-            raise self._error
-
-    # -- threads
-    def _dispatch(self) -> None:
-        broker, sub, handoff = self._broker, self._sub, self._handoff
-        try:
-            while True:
-                with broker._lock:
-                    while not self.cancelled and (not sub.ready or self.outstanding >= self.max_messages):
-                        self.waiting = True
-                        self.cond.wait()
-                    self.waiting = False
-                    if self.cancelled:
-                        break
-                    batch = broker._lease_locked(sub, self.max_messages - self.outstanding, self)
-                for m in batch:
-                    handoff.put(m)
-        except BaseException as exc:  # pragma: no cover - a bug here must not hang result()
-            log.exception("local broker dispatcher failed")
-            self._error = exc
-        finally:
-            # Like the client: what was leased but never handed to the callback goes back at once.
-            leftovers: list[LocalMessage] = []
-            while True:
-                try:
-                    item = handoff.get_nowait()
-                except queue.Empty:
-                    break
-                if item is not None:
-                    leftovers.append(item)
-            with broker._lock:
-                for m in leftovers:
-                    broker._end_lease_locked(m, ack=False)
-            for _ in self._workers:
-                handoff.put(None)
-            self._done.set()
-
-    def _work(self) -> None:
-        handoff, callback = self._handoff, self._callback
-        while True:
-            m = handoff.get()
-            if m is None:
-                return
-            try:
-                callback(m)
-            except BaseException as exc:
-                # Like the client: nack the message and end the stream with the error.
-                log.exception("callback failed on %r; nacking it and closing the stream", m)
-                m.nack()
-                with self._broker._lock:
-                    if self._error is None and not self.cancelled:
-                        self._error = exc
-                    self._broker._cancel_stream_locked(self)
-
-
 class LocalBroker:
     """In-process ``Broker``. Thread-safe; ``close()`` stops its threads."""
 
@@ -267,8 +64,8 @@ class LocalBroker:
     ) -> None:
         self.project = project
         self._lock = threading.Lock()
-        self._topics: dict[str, list[_Subscription]] = {}
-        self._subs: dict[str, _Subscription] = {}
+        self._topics: dict[str, list[Subscription]] = {}
+        self._subs: dict[str, Subscription] = {}
         self._ids = itertools.count(1)
         self._callback_threads = callback_threads
         self._max_lease_duration = max_lease_duration
@@ -304,7 +101,7 @@ class LocalBroker:
                 return
             if topic not in self._topics:
                 raise NotFoundError(f"topic {topic!r} not found")
-            sub = _Subscription(
+            sub = Subscription(
                 self,
                 subscription,
                 topic,
@@ -351,7 +148,7 @@ class LocalBroker:
             if self._closed:
                 raise RuntimeError("broker is closed")
             sub = self._subscription_locked(subscription)
-            stream = _Stream(self, sub, callback, max_messages, self._callback_threads)
+            stream = LocalStream(self, sub, callback, max_messages, self._callback_threads)
             sub.streams.append(stream)
         stream.start()
         return stream
@@ -422,22 +219,22 @@ class LocalBroker:
         self.close()
 
     # ------------------------------------------------------------------ internals (lock held: *_locked)
-    def _subscription_locked(self, name: str) -> _Subscription:
+    def _subscription_locked(self, name: str) -> Subscription:
         sub = self._subs.get(name)
         if sub is None:
             raise NotFoundError(f"subscription {name!r} not found")
         return sub
 
-    def _publish_locked(self, subs: list[_Subscription], data: bytes, attributes: Mapping[str, str]) -> str:
+    def _publish_locked(self, subs: list[Subscription], data: bytes, attributes: Mapping[str, str]) -> str:
         message_id = str(next(self._ids))
         if subs:
-            msg = _Published(message_id, data, MappingProxyType(dict(attributes)))
+            msg = Published(message_id, data, MappingProxyType(dict(attributes)))
             for sub in subs:
                 sub.size += 1
-                self._make_ready_locked(sub, _Entry(msg))
+                self._make_ready_locked(sub, Entry(msg))
         return message_id
 
-    def _make_ready_locked(self, sub: _Subscription, entry: _Entry) -> None:
+    def _make_ready_locked(self, sub: Subscription, entry: Entry) -> None:
         sub.ready.append(entry)
         for st in sub.streams:
             if st.waiting and st.outstanding < st.max_messages:
@@ -446,7 +243,7 @@ class LocalBroker:
         if sub.pull_waiters:
             sub.pull_cond.notify()
 
-    def _lease_locked(self, sub: _Subscription, n: int, stream: _Stream | None) -> list[LocalMessage]:
+    def _lease_locked(self, sub: Subscription, n: int, stream: LocalStream | None) -> list[LocalMessage]:
         now = time.monotonic()
         if stream is None:
             deadline, bucket = now + sub.ack_deadline, sub.leases
@@ -498,11 +295,11 @@ class LocalBroker:
         else:
             self._make_ready_locked(sub, entry)
 
-    def _remove_locked(self, sub: _Subscription) -> None:
+    def _remove_locked(self, sub: Subscription) -> None:
         sub.size -= 1
         sub.drained.notify_all()
 
-    def _dead_letter_locked(self, sub: _Subscription, entry: _Entry) -> None:
+    def _dead_letter_locked(self, sub: Subscription, entry: Entry) -> None:
         assert sub.dead_letter_topic is not None
         msg = entry.msg
         attrs = dict(msg.attributes)
@@ -521,7 +318,7 @@ class LocalBroker:
             self._publish_locked(targets, msg.data, attrs)
         self._remove_locked(sub)
 
-    def _cancel_stream_locked(self, st: _Stream) -> None:
+    def _cancel_stream_locked(self, st: LocalStream) -> None:
         if st.cancelled:
             return
         sub = st._sub

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from lovemachine.adapters.images import ImageFetcher, NsfwImageScorer, address_problem
+from lovemachine.adapters.images import NsfwImageScorer
+from lovemachine.adapters.images_addresses import address_problem
+from lovemachine.adapters.images_fetch import ImageFetcher
 from lovemachine.config import Settings
 from synth.images import render_image
 

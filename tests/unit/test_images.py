@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lovemachine.adapters.images import ImageFetcher, NsfwImageScorer
+from lovemachine.adapters.images import NsfwImageScorer
+from lovemachine.adapters.images_fetch import ImageFetcher
 from lovemachine.images import ImageScore
 from synth.image_host import SyntheticImageHost
 from synth.images import image_kind, render_image

@@ -13,7 +13,8 @@ import unicodedata
 from itertools import accumulate
 
 from synth import phrases
-from synth.vocab import BRANDS, COLORS_EN, COLORS_JA, DETAILS, GENERIC, Brand, Item
+from synth.vocab import BRANDS, COLORS_EN, COLORS_JA, DETAILS, GENERIC
+from synth.vocab_types import Brand, Item
 
 _BRAND_CUM = list(accumulate(b.weight for b in BRANDS))
 _FAKE_CUM = list(accumulate(b.fake_weight for b in BRANDS))
@@ -155,6 +156,10 @@ def make_title(rng: random.Random, lang: str, b: str, i: str, category: str) -> 
     if lang == "en" and rng.random() < 0.1:
         title = title.upper()
     return title
+
+
+def add_word(rng: random.Random, title: str, word: str) -> str:
+    return f"{word} {title}" if rng.random() < 0.5 else f"{title} {word}"
 
 
 def make_description(rng: random.Random, lang: str, b: str, i: str, category: str, cond: int) -> list[str]:

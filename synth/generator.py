@@ -30,7 +30,9 @@ from lovemachine.categories import ADULT, CASH, CATEGORIES, COUNTERFEIT, KEYWORD
 from synth import compose, trends
 from synth.negatives import hard_negative
 from synth.stuffing import stuff
-from synth.violations import add_adult, add_cash, adult, cash, counterfeit
+from synth.violations_adult import add_adult, adult
+from synth.violations_cash import add_cash, cash
+from synth.violations_counterfeit import counterfeit
 from synth.vocab import BRAND_BY_NAME, CONDITIONS_EN, CONDITIONS_JA, USD_JPY
 
 DEFAULT_RATES: dict[str, float] = {COUNTERFEIT: 0.07, ADULT: 0.04, CASH: 0.05, KEYWORD_STUFFING: 0.05}

@@ -164,77 +164,86 @@ def challenger_command(
     console.print(f"[green]✓[/] challenger {change.from_version or '(none)'} -> {change.to_version}")
 
 
+# The promotion gates' options: each overrides one setting for this call.
+Force = Annotated[bool, typer.Option("--force", help="promote although gates fail (needs --reason)")]
+MinShadow = Annotated[
+    int | None, typer.Option(help="gate: listings both scored [env: LOVEMACHINE_PROMOTE_MIN_SHADOW]")
+]
+MaxHideRatio = Annotated[
+    float | None,
+    typer.Option(help="gate: challenger/champion hides, at most [env: LOVEMACHINE_PROMOTE_MAX_HIDE_RATIO]"),
+]
+MinHideRatio = Annotated[
+    float | None,
+    typer.Option(
+        help="gate: challenger/champion hides, at least; fewer leave violations visible "
+        "[env: LOVEMACHINE_PROMOTE_MIN_HIDE_RATIO]"
+    ),
+]
+ReviewCapacity = Annotated[
+    int | None,
+    typer.Option(
+        help="gate: review items (reports + hides) CS works a day [env: LOVEMACHINE_REVIEW_CAPACITY_PER_DAY]",
+    ),
+]
+DailyListings = Annotated[
+    int | None,
+    typer.Option(
+        help="listings a day: a shadow under an hour is held to capacity / listings "
+        "[env: LOVEMACHINE_DAILY_LISTINGS]"
+    ),
+]
+MaxReportRatio = Annotated[
+    float | None,
+    typer.Option(
+        help="gate: challenger/champion reports, at most [env: LOVEMACHINE_PROMOTE_MAX_REPORT_RATIO]"
+    ),
+]
+ReportFloor = Annotated[
+    int | None,
+    typer.Option(
+        help="the report ratio counts the champion's reports as at least this many "
+        "[env: LOVEMACHINE_PROMOTE_REPORT_FLOOR]"
+    ),
+]
+MinLabelled = Annotated[
+    int | None,
+    typer.Option(
+        help="gates: CS labels on the challenger's flags (hides) before its precision (hide precision) "
+        "is checked [env: LOVEMACHINE_PROMOTE_MIN_LABELLED]"
+    ),
+]
+MaxPrecisionDrop = Annotated[
+    float | None,
+    typer.Option(
+        help="gate: the challenger's precision on CS labels, at most this below the champion's "
+        "[env: LOVEMACHINE_PROMOTE_MAX_PRECISION_DROP]"
+    ),
+]
+MinHidePrecision = Annotated[
+    float | None,
+    typer.Option(
+        help="gate: share of the challenger's labelled hides CS confirmed, at least "
+        "[env: LOVEMACHINE_PROMOTE_MIN_HIDE_PRECISION]"
+    ),
+]
+
+
 @deploy_app.command("promote")
 def promote_command(
-    force: Annotated[
-        bool, typer.Option("--force", help="promote although gates fail (needs --reason)")
-    ] = False,
+    force: Force = False,
     reason: Reason = "",
     actor: Actor = None,
-    min_shadow: Annotated[
-        int | None, typer.Option(help="gate: listings both scored [env: LOVEMACHINE_PROMOTE_MIN_SHADOW]")
-    ] = None,
-    max_hide_ratio: Annotated[
-        float | None,
-        typer.Option(
-            help="gate: challenger/champion hides, at most [env: LOVEMACHINE_PROMOTE_MAX_HIDE_RATIO]"
-        ),
-    ] = None,
-    min_hide_ratio: Annotated[
-        float | None,
-        typer.Option(
-            help="gate: challenger/champion hides, at least; fewer leave violations visible "
-            "[env: LOVEMACHINE_PROMOTE_MIN_HIDE_RATIO]"
-        ),
-    ] = None,
-    review_capacity_per_day: Annotated[
-        int | None,
-        typer.Option(
-            help="gate: review items (reports + hides) CS works a day "
-            "[env: LOVEMACHINE_REVIEW_CAPACITY_PER_DAY]",
-        ),
-    ] = None,
-    daily_listings: Annotated[
-        int | None,
-        typer.Option(
-            help="listings a day: a shadow under an hour is held to capacity / listings "
-            "[env: LOVEMACHINE_DAILY_LISTINGS]"
-        ),
-    ] = None,
-    max_report_ratio: Annotated[
-        float | None,
-        typer.Option(
-            help="gate: challenger/champion reports, at most [env: LOVEMACHINE_PROMOTE_MAX_REPORT_RATIO]"
-        ),
-    ] = None,
-    report_floor: Annotated[
-        int | None,
-        typer.Option(
-            help="the report ratio counts the champion's reports as at least this many "
-            "[env: LOVEMACHINE_PROMOTE_REPORT_FLOOR]"
-        ),
-    ] = None,
-    min_labelled: Annotated[
-        int | None,
-        typer.Option(
-            help="gates: CS labels on the challenger's flags (hides) before its precision (hide precision) "
-            "is checked [env: LOVEMACHINE_PROMOTE_MIN_LABELLED]"
-        ),
-    ] = None,
-    max_precision_drop: Annotated[
-        float | None,
-        typer.Option(
-            help="gate: the challenger's precision on CS labels, at most this below the champion's "
-            "[env: LOVEMACHINE_PROMOTE_MAX_PRECISION_DROP]"
-        ),
-    ] = None,
-    min_hide_precision: Annotated[
-        float | None,
-        typer.Option(
-            help="gate: share of the challenger's labelled hides CS confirmed, at least "
-            "[env: LOVEMACHINE_PROMOTE_MIN_HIDE_PRECISION]"
-        ),
-    ] = None,
+    min_shadow: MinShadow = None,
+    max_hide_ratio: MaxHideRatio = None,
+    min_hide_ratio: MinHideRatio = None,
+    review_capacity_per_day: ReviewCapacity = None,
+    daily_listings: DailyListings = None,
+    max_report_ratio: MaxReportRatio = None,
+    report_floor: ReportFloor = None,
+    min_labelled: MinLabelled = None,
+    max_precision_drop: MaxPrecisionDrop = None,
+    min_hide_precision: MinHidePrecision = None,
     database_url: DbUrl = None,
 ) -> None:
     """Make the challenger the champion if its gates pass: offline evaluation eligible, shadow sample

@@ -16,6 +16,10 @@ from lovemachine.listings import ListingEvent
 
 if TYPE_CHECKING:
     from lovemachine.config import Settings
+    from lovemachine.policy import Decision
+    from lovemachine.services.scoring import Scorer
+    from trainers.dataset import Dataset
+    from trainers.sources import WrittenParts
 
 app = typer.Typer(
     name="lovemachine",
@@ -118,8 +122,6 @@ def train(
     by review capacity (LOVEMACHINE_REVIEW_CAPACITY_PER_DAY / LOVEMACHINE_DAILY_LISTINGS)."""
     from lovemachine.adapters.sql import SqlStore, make_engine
     from lovemachine.adapters.sql.migrate import upgrade
-    from lovemachine.errors import InvalidEventError
-    from trainers.dataset import load_jsonl
     from trainers.train import TrainConfig, train_and_register
     from workers.bootstrap import make_image_scorer
 
@@ -128,33 +130,11 @@ def train(
         fail("--split must be 'random' or 'time'")
     if calibration not in ("isotonic", "sigmoid"):
         fail("--calibration must be 'isotonic' or 'sigmoid'")
-    if data is None:
-        from synth import write_jsonl
-
-        data = s.artifact_dir.parent / "data" / f"synthetic-{n}-seed{seed}.jsonl"
-        if not data.exists():
-            data.parent.mkdir(parents=True, exist_ok=True)
-            with step(f"generating {n:,} synthetic labelled listings -> {data}"):
-                write_jsonl(data, n, seed=seed)
-    elif not data.exists():
-        fail(f"{data} does not exist")
-    try:
-        with step(f"reading {data}"):
-            dataset = load_jsonl(data)
-    except InvalidEventError as exc:
-        fail(str(exc))
+    dataset = _training_data(s, data, n, seed)
     from trainers.base_rates import resolve_base_rates
 
     rates = resolve_base_rates(s.base_rates)
-    written_parts = None
-    if written:
-        from trainers.sources import WRITTEN_DIR, load_written, missing_written
-
-        if missing := missing_written():
-            names = ", ".join(map(str, missing))
-            fail(f"{names} missing (a source checkout has them); or train with --no-written")
-        with step(f"reading the written corpora in {WRITTEN_DIR}"):
-            written_parts = load_written()
+    written_parts = _written_corpora() if written else None
     upgrade(s.database_url)
     store = SqlStore(make_engine(s.database_url))
     with console.status("training") as status:
@@ -184,6 +164,39 @@ def train(
         )
     if champion:
         console.print(f"[bold]{record.version}[/] is now the champion (live model)")
+
+
+def _training_data(s: Settings, data: Path | None, n: int, seed: int) -> Dataset:
+    """The labelled listings to train on: ``data``, or ``n`` synthetic ones generated (once) beside the
+    artifacts."""
+    from lovemachine.errors import InvalidEventError
+    from trainers.dataset import load_jsonl
+
+    if data is None:
+        from synth import write_jsonl
+
+        data = s.artifact_dir.parent / "data" / f"synthetic-{n}-seed{seed}.jsonl"
+        if not data.exists():
+            data.parent.mkdir(parents=True, exist_ok=True)
+            with step(f"generating {n:,} synthetic labelled listings -> {data}"):
+                write_jsonl(data, n, seed=seed)
+    elif not data.exists():
+        fail(f"{data} does not exist")
+    try:
+        with step(f"reading {data}"):
+            return load_jsonl(data)
+    except InvalidEventError as exc:
+        fail(str(exc))
+
+
+def _written_corpora() -> WrittenParts:
+    from trainers.sources import WRITTEN_DIR, load_written, missing_written
+
+    if missing := missing_written():
+        names = ", ".join(map(str, missing))
+        fail(f"{names} missing (a source checkout has them); or train with --no-written")
+    with step(f"reading the written corpora in {WRITTEN_DIR}"):
+        return load_written()
 
 
 def max_flag_rate(s: Settings) -> float:
@@ -257,26 +270,13 @@ def score(
     Invalid lines are reported on stderr with their line numbers and skipped; the exit status is 2 if
     any line was invalid.
     """
-    from lovemachine.adapters.sql import SqlStore, make_engine
-    from lovemachine.errors import InvalidEventError, LovemachineError
+    from lovemachine.errors import InvalidEventError
     from lovemachine.listings import Listing, parse_event
-    from lovemachine.registry.loader import load_alias
-    from lovemachine.rules import RuleSet
-    from lovemachine.services.scoring import Scorer
 
     s = settings(database_url=database_url)
     if not input.exists():
         fail(f"{input} does not exist")
-    store = SqlStore(make_engine(s.database_url))
-    try:
-        scorer = Scorer(model=load_alias(store), rules=RuleSet(store.list_rules()))
-    except LovemachineError as exc:
-        fail(str(exc))
-    except Exception as exc:
-        fail(
-            f"cannot read the model registry at {s.database_url} ({exc}); run `lovemachine db upgrade` and "
-            "`lovemachine train` first"
-        )
+    scorer = _live_scorer(s)
     with open(input, "rb") as f:
         total = sum(1 for _ in f)
     bad = 0
@@ -290,22 +290,7 @@ def score(
             def flush() -> None:
                 nonlocal written
                 for d in scorer.score(batch):
-                    out.write(
-                        json.dumps(
-                            {
-                                "listing_id": d.listing_id,
-                                "listing_version": d.listing_version,
-                                "action": d.action.value,
-                                "category": d.category,
-                                "scores": d.scores,
-                                "reasons": d.reasons,
-                                "model_version": d.model_version,
-                                "decided_at": d.decided_at.isoformat(),
-                            },
-                            ensure_ascii=False,
-                        )
-                        + "\n"
-                    )
+                    out.write(json.dumps(decision_json(d), ensure_ascii=False) + "\n")
                 written += len(batch)
                 bar.update(task, advance=len(batch))
                 batch.clear()
@@ -334,6 +319,40 @@ def score(
     )
     if bad:
         raise typer.Exit(2)
+
+
+def _live_scorer(s: Settings) -> Scorer:
+    """The live model and the CS rules, as a worker would score with them."""
+    from lovemachine.adapters.sql import SqlStore, make_engine
+    from lovemachine.errors import LovemachineError
+    from lovemachine.registry.loader import load_alias
+    from lovemachine.rules import RuleSet
+    from lovemachine.services.scoring import Scorer
+
+    store = SqlStore(make_engine(s.database_url))
+    try:
+        return Scorer(model=load_alias(store), rules=RuleSet(store.list_rules()))
+    except LovemachineError as exc:
+        fail(str(exc))
+    except Exception as exc:
+        fail(
+            f"cannot read the model registry at {s.database_url} ({exc}); run `lovemachine db upgrade` and "
+            "`lovemachine train` first"
+        )
+
+
+def decision_json(d: Decision) -> dict[str, object]:
+    """One line of ``lovemachine score``'s output."""
+    return {
+        "listing_id": d.listing_id,
+        "listing_version": d.listing_version,
+        "action": d.action.value,
+        "category": d.category,
+        "scores": d.scores,
+        "reasons": d.reasons,
+        "model_version": d.model_version,
+        "decided_at": d.decided_at.isoformat(),
+    }
 
 
 # --------------------------------------------------------------------------- publish

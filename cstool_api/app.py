@@ -62,21 +62,7 @@ def create_app(
     if store is None:
         store = owned_store = SqlStore(make_engine(settings.database_url), model_name=settings.model_name)
     broker = broker or make_broker(settings)
-    state = AppState(
-        settings=settings,
-        store=store,
-        broker=broker,
-        passwords=Passwords(
-            password_hasher,
-            max_concurrent=settings.password_checks_concurrent,
-            max_waiting=settings.password_checks_waiting,
-        ),
-        throttle=LoginThrottle(
-            max_failures=settings.login_max_failures,
-            max_failures_per_address=settings.login_max_failures_per_address,
-            window_s=settings.login_window_seconds,
-        ),
-    )
+    state = _app_state(settings, store, broker, password_hasher)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -109,6 +95,41 @@ def create_app(
     install_openapi(app)
     install_docs(app)
 
+    install_security_headers(app)
+
+    for module in (session, review, images, rules, admin, deploy):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(misc_router, prefix=API_PREFIX)
+    app.include_router(training_router, prefix=API_PREFIX)
+    app.include_router(health_router)
+    _mount_web(app, web_dir)
+    return app
+
+
+def _app_state(
+    settings: Settings, store: CsToolStore, broker: Broker, password_hasher: PasswordHasher | None
+) -> AppState:
+    return AppState(
+        settings=settings,
+        store=store,
+        broker=broker,
+        passwords=Passwords(
+            password_hasher,
+            max_concurrent=settings.password_checks_concurrent,
+            max_waiting=settings.password_checks_waiting,
+        ),
+        throttle=LoginThrottle(
+            max_failures=settings.login_max_failures,
+            max_failures_per_address=settings.login_max_failures_per_address,
+            window_s=settings.login_window_seconds,
+        ),
+    )
+
+
+def install_security_headers(app: FastAPI) -> None:
+    """nosniff, no framing, same-origin referrers everywhere; ``no-store`` on the API; the page and its
+    assets revalidate (so old and new JS modules never mix) under a strict CSP."""
+
     @app.middleware("http")
     async def security_headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
@@ -121,18 +142,9 @@ def create_app(
         if path.startswith("/api/"):
             response.headers.setdefault("Cache-Control", "no-store")
         elif path == "/" or path.startswith("/static/"):
-            # revalidate after a deploy, so old and new JS modules never mix
             response.headers.setdefault("Cache-Control", "no-cache")
             response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         return response
-
-    for module in (session, review, images, rules, admin, deploy):
-        app.include_router(module.router, prefix=API_PREFIX)
-    app.include_router(misc_router, prefix=API_PREFIX)
-    app.include_router(training_router, prefix=API_PREFIX)
-    app.include_router(health_router)
-    _mount_web(app, web_dir)
-    return app
 
 
 def _mount_web(app: FastAPI, web_dir: Path | None) -> None:

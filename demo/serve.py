@@ -172,34 +172,12 @@ def serve_demo_cstool(
     import uvicorn
 
     from cstool_api.app import create_app
-    from lovemachine.adapters.sql import SqlStore, make_engine
     from lovemachine.adapters.sql.migrate import upgrade
 
     console.rule("[bold]The CS tool[/] — on the demo's database")
     upgrade(settings.database_url)  # the CS tool's tables (a no-op when the demo already migrated)
     s = settings.model_copy(update={"broker": "local", "cookie_secure": False})  # plain http on loopback
-    passwords = demo_passwords([u for u, _, _ in DEMO_STAFF])
-    store = SqlStore(make_engine(s.database_url), model_name=s.model_name)
-    try:
-        ensure_demo_staff(store, passwords)
-        reports, reported = forward_demo_reports(store)
-        counts = open_items_per_queue(store)
-    finally:
-        store.dispose()
-    console.print(
-        f"[green]✓[/] demo staff {', '.join(u for u, _, _ in DEMO_STAFF)}; "
-        f"{reports} customer reports forwarded on {len(reported)} listings"
-    )
-    console.print(
-        "open review items: " + " · ".join(f"{q} {n:,}" for q, n in counts.items()),
-        highlight=False,
-        soft_wrap=True,
-    )
-    if sum(n for q, n in counts.items() if q in CATEGORIES) == 0:
-        console.print(
-            "[yellow]note:[/] the worker reported and hid nothing, so the category queues are empty"
-        )
-
+    passwords, reports, reported, counts = _prepare(s)
     sock, fell_back = bind_socket(HOST, port)
     bound_port = int(sock.getsockname()[1])
     url = f"http://{HOST}:{bound_port}/"
@@ -244,6 +222,35 @@ def serve_demo_cstool(
         soft_wrap=True,
     )
     return info
+
+
+def _prepare(s: Settings) -> tuple[dict[str, str], int, list[str], dict[str, int]]:
+    """The demo's staff (fresh passwords), the customer reports forwarded, the open items per queue;
+    printed as it goes."""
+    from lovemachine.adapters.sql import SqlStore, make_engine
+
+    passwords = demo_passwords([u for u, _, _ in DEMO_STAFF])
+    store = SqlStore(make_engine(s.database_url), model_name=s.model_name)
+    try:
+        ensure_demo_staff(store, passwords)
+        reports, reported = forward_demo_reports(store)
+        counts = open_items_per_queue(store)
+    finally:
+        store.dispose()
+    console.print(
+        f"[green]✓[/] demo staff {', '.join(u for u, _, _ in DEMO_STAFF)}; "
+        f"{reports} customer reports forwarded on {len(reported)} listings"
+    )
+    console.print(
+        "open review items: " + " · ".join(f"{q} {n:,}" for q, n in counts.items()),
+        highlight=False,
+        soft_wrap=True,
+    )
+    if sum(n for q, n in counts.items() if q in CATEGORIES) == 0:
+        console.print(
+            "[yellow]note:[/] the worker reported and hid nothing, so the category queues are empty"
+        )
+    return passwords, reports, reported, counts
 
 
 def _announce(info: DemoCsTool) -> None:

@@ -102,24 +102,9 @@ class FastTierModel:
         fold_of = _writer_folds(groups, len(listings), self.cv, self.random_state) if groups else None
         for k, cat in enumerate(self.categories):
             say(f"text head: {cat}")
-            yk = y[:, k]
-            if 0 < yk.sum() < len(yk) and min(yk.sum(), len(yk) - yk.sum()) >= self.cv:
-                if fold_of is not None:
-                    splits = [
-                        (np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(self.cv)
-                    ]
-                else:
-                    folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
-                    splits = list(folds.split(X, yk))
-                for tr, te in splits:
-                    if not 0 < yk[tr].sum() < len(tr):
-                        oof[te, k] = yk[tr].mean() if len(tr) else 0.0
-                        continue
-                    lr = self._logreg().fit(X[tr], yk[tr], sample_weight=w[tr])
-                    oof[te, k] = lr.predict_proba(X[te])[:, 1]
-            head = self._logreg().fit(X, yk, sample_weight=w) if 0 < yk.sum() < len(yk) else None
-            coefs.append(head.coef_[0] if head is not None else np.zeros(X.shape[1]))
-            intercepts.append(head.intercept_[0] if head is not None else (10.0 if yk.any() else -10.0))
+            oof[:, k], coef, intercept = self._text_head(X, y[:, k], w, fold_of)
+            coefs.append(coef)
+            intercepts.append(intercept)
         say("novelty: nearest training listings")
         self.novelty_ = NoveltyModel(random_state=self.random_state).fit(X)
         self.head_coef_ = np.asarray(coefs, dtype=np.float32).T  # (n_features, n_categories)
@@ -128,23 +113,52 @@ class FastTierModel:
         self.boosters_: list[lgb.Booster] = []
         for k, cat in enumerate(self.categories):
             say(f"stacker: {cat}")
-            params: dict[str, Any] = {
-                "objective": "binary",
-                "learning_rate": self.learning_rate,
-                "num_leaves": self.num_leaves,
-                "min_data_in_leaf": 20,
-                "feature_fraction": 0.9,
-                "bagging_fraction": 0.9,
-                "bagging_freq": 1,
-                "seed": self.random_state,
-                "num_threads": 2,
-                "verbose": -1,
-            }
+            params = self._stacker_params()
             data = lgb.Dataset(
                 Z, label=y[:, k], weight=w, feature_name=self.feature_names_, free_raw_data=True
             )
             self.boosters_.append(lgb.train(params, data, num_boost_round=self.n_estimators))
         return self
+
+    def _text_head(
+        self, X: Any, yk: np.ndarray, w: np.ndarray, fold_of: np.ndarray | None
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """One category's TF-IDF logistic head: its out-of-fold scores (what the stacker learns from;
+        folds by writer when ``fold_of`` is given), and its coefficients and intercept fitted on all
+        rows. A category with no positives (or no negatives) gets a constant head."""
+        oof = np.zeros(len(yk), dtype=np.float32)
+        if 0 < yk.sum() < len(yk) and min(yk.sum(), len(yk) - yk.sum()) >= self.cv:
+            if fold_of is not None:
+                splits = [
+                    (np.flatnonzero(fold_of != f), np.flatnonzero(fold_of == f)) for f in range(self.cv)
+                ]
+            else:
+                folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+                splits = list(folds.split(X, yk))
+            for tr, te in splits:
+                if not 0 < yk[tr].sum() < len(tr):
+                    oof[te] = yk[tr].mean() if len(tr) else 0.0
+                    continue
+                lr = self._logreg().fit(X[tr], yk[tr], sample_weight=w[tr])
+                oof[te] = lr.predict_proba(X[te])[:, 1]
+        head = self._logreg().fit(X, yk, sample_weight=w) if 0 < yk.sum() < len(yk) else None
+        coef = head.coef_[0] if head is not None else np.zeros(X.shape[1])
+        intercept = head.intercept_[0] if head is not None else (10.0 if yk.any() else -10.0)
+        return oof, coef, intercept
+
+    def _stacker_params(self) -> dict[str, Any]:
+        return {
+            "objective": "binary",
+            "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves,
+            "min_data_in_leaf": 20,
+            "feature_fraction": 0.9,
+            "bagging_fraction": 0.9,
+            "bagging_freq": 1,
+            "seed": self.random_state,
+            "num_threads": 2,
+            "verbose": -1,
+        }
 
     def _logreg(self) -> LogisticRegression:
         return LogisticRegression(C=self.C, solver="liblinear", max_iter=200, random_state=self.random_state)

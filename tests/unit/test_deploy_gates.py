@@ -308,12 +308,13 @@ def test_the_demo_loop_gates_block_the_issue_11_challenger_and_pass_a_better_one
     violations visible); one that hides the new slang too (334 -> 472, reports 21 -> 30: a quarter of
     the synthetic stream) passes; one that reports it (347 -> 330 hides, 36 -> 148 reports) is
     overridden on the evidence of the labels."""
-    from demo.loop import LoopConfig, _Loop, loop_settings
+    from demo.loop import Loop, LoopConfig, loop_settings
+    from demo.loop_deploy import override_evidence
 
     settings = loop_settings(tmp_path, "local", LoopConfig())
     config = GateConfig.from_settings(settings)
     assert config == replace(GateConfig(), review_capacity_per_day=GateConfig().daily_listings)
-    loop = _Loop(tmp_path, "local", LoopConfig())
+    loop = Loop(tmp_path, "local", LoopConfig())
     loop.settings = settings
     confirmed = labels(40, confirmed=40, champion=("allow", None))
 
@@ -321,7 +322,7 @@ def test_the_demo_loop_gates_block_the_issue_11_challenger_and_pass_a_better_one
         result = gates(sample, config, labelled=confirmed)
         loop.comparison = compare(replace(sample, labelled=confirmed))
         lines = [f"{g.name}: {g.detail}" for g in result if not g.passed]
-        return failed(result), loop.override_evidence(lines)
+        return failed(result), override_evidence(loop, lines)
 
     issue = shadow(
         n=2000, champion_hides=368, challenger_hides=65, champion_reports=21, challenger_reports=402
@@ -335,9 +336,9 @@ def test_the_demo_loop_gates_block_the_issue_11_challenger_and_pass_a_better_one
     loop.comparison = replace(  # a few more unlabelled counterfeit flags are noise; 11% more are not
         loop.comparison, categories=[*loop.comparison.categories, counterfeit(champion=100, challenger=110)]
     )
-    assert loop.override_evidence(["report volume: ..."]) is not None
+    assert override_evidence(loop, ["report volume: ..."]) is not None
     loop.comparison.categories[-1] = counterfeit(champion=100, challenger=111)
-    assert loop.override_evidence(["report volume: ..."]) is None
+    assert override_evidence(loop, ["report volume: ..."]) is None
 
     better = shadow(
         n=2000, champion_hides=334, challenger_hides=472, champion_reports=21, challenger_reports=30

@@ -110,49 +110,67 @@ def judge(
             )
             out["candidates"][name] = verdict
             continue
-        deltas = {
-            c: (v - w if v is not None and w is not None else None)
-            for c, v, w in zip(CATEGORIES, vals, inc_vals, strict=True)
-        }
-        mean_delta = verdict["mean"] - _mean(inc_vals, keep)
-        reasons = []
-        ok1 = mean_delta > e.min_mean_improvement
-        reasons.append(
-            f"{'PASS' if ok1 else 'FAIL'}: mean {config.primary_metric} {verdict['mean']:.4f} vs "
-            f"{incumbent} {_mean(inc_vals, keep):.4f} "
-            f"(difference {mean_delta:+.4f}, needs > {e.min_mean_improvement:+.4f})"
-        )
-        lower = None
-        ok2 = True
-        if e.bootstrap_resamples:
-            boot = bootstrap_deltas(
-                config, y, scores[name], scores[incumbent], e.bootstrap_resamples, config.split.seed
-            )
-            lower = float(np.quantile(boot, 1 - e.confidence)) if len(boot) else float("nan")
-            ok2 = bool(lower > 0)
-            reasons.append(
-                f"{'PASS' if ok2 else 'FAIL'}: paired bootstrap ({e.bootstrap_resamples} resamples) "
-                f"{e.confidence:.0%} lower bound of the difference {lower:+.4f} (needs > 0)"
-            )
-        worst = [(c, d) for c, d in deltas.items() if d is not None and d < -e.max_category_regression]
-        ok3 = not worst
-        reasons.append(
-            f"{'PASS' if ok3 else 'FAIL'}: no category worse by more than {e.max_category_regression:.3f}"
-            + ("" if ok3 else " (" + ", ".join(f"{c} {d:+.4f}" for c, d in worst) + ")")
-        )
-        ok45, clean_lines = clean_rules(e, clean.get(name), clean.get(incumbent), incumbent)
-        reasons += clean_lines
-        verdict.update(
-            incumbent_values=dict(zip(CATEGORIES, inc_vals, strict=True)),
-            incumbent_clean=clean[incumbent].to_dict() if incumbent in clean else None,
-            deltas=deltas,
-            mean_delta=mean_delta,
-            bootstrap_lower=lower,
-            eligible=bool(ok1 and ok2 and ok3 and ok45),
-            reasons=reasons,
-        )
+        verdict.update(_against_incumbent(config, y, scores, name, incumbent, vals, inc_vals, keep, clean))
         out["candidates"][name] = verdict
     return out
+
+
+def _against_incumbent(
+    config: EvalConfig,
+    y: np.ndarray,
+    scores: dict[str, np.ndarray],
+    name: str,
+    incumbent: str,
+    vals: list[float | None],
+    inc_vals: list[float | None],
+    keep: list[bool],
+    clean: Mapping[str, CleanStats],
+) -> dict[str, Any]:
+    """A candidate's verdict against the incumbent: the mean improvement, the paired bootstrap's
+    lower bound, no category regression, and the clean-row rules (4, 5), with a reason line each."""
+    e = config.eligibility
+    deltas = {
+        c: (v - w if v is not None and w is not None else None)
+        for c, v, w in zip(CATEGORIES, vals, inc_vals, strict=True)
+    }
+    mean = _mean(vals, keep)
+    mean_delta = mean - _mean(inc_vals, keep)
+    reasons = []
+    ok1 = mean_delta > e.min_mean_improvement
+    reasons.append(
+        f"{'PASS' if ok1 else 'FAIL'}: mean {config.primary_metric} {mean:.4f} vs "
+        f"{incumbent} {_mean(inc_vals, keep):.4f} "
+        f"(difference {mean_delta:+.4f}, needs > {e.min_mean_improvement:+.4f})"
+    )
+    lower = None
+    ok2 = True
+    if e.bootstrap_resamples:
+        boot = bootstrap_deltas(
+            config, y, scores[name], scores[incumbent], e.bootstrap_resamples, config.split.seed
+        )
+        lower = float(np.quantile(boot, 1 - e.confidence)) if len(boot) else float("nan")
+        ok2 = bool(lower > 0)
+        reasons.append(
+            f"{'PASS' if ok2 else 'FAIL'}: paired bootstrap ({e.bootstrap_resamples} resamples) "
+            f"{e.confidence:.0%} lower bound of the difference {lower:+.4f} (needs > 0)"
+        )
+    worst = [(c, d) for c, d in deltas.items() if d is not None and d < -e.max_category_regression]
+    ok3 = not worst
+    reasons.append(
+        f"{'PASS' if ok3 else 'FAIL'}: no category worse by more than {e.max_category_regression:.3f}"
+        + ("" if ok3 else " (" + ", ".join(f"{c} {d:+.4f}" for c, d in worst) + ")")
+    )
+    ok45, clean_lines = clean_rules(e, clean.get(name), clean.get(incumbent), incumbent)
+    reasons += clean_lines
+    return dict(
+        incumbent_values=dict(zip(CATEGORIES, inc_vals, strict=True)),
+        incumbent_clean=clean[incumbent].to_dict() if incumbent in clean else None,
+        deltas=deltas,
+        mean_delta=mean_delta,
+        bootstrap_lower=lower,
+        eligible=bool(ok1 and ok2 and ok3 and ok45),
+        reasons=reasons,
+    )
 
 
 def clean_rules(

@@ -107,16 +107,7 @@ def evaluate_split(
             scores[ts.name][m.name] = s
             results[ts.name][m.name] = _model_results(config, ts, m, s)
     say("judging eligibility (paired bootstrap)")
-    decision_set = config.eligibility.test_set
-    if decision_set in labels:
-        rows = next(ts.rows for ts in test_sets if ts.name == decision_set)
-        clean = {m.name: clean_stats(rows, scores[decision_set][m.name], m.cuts) for m in models}
-        decision = judge(
-            config, labels[decision_set], scores[decision_set], {m.name: m.source for m in models}, clean
-        )
-    else:
-        decision = {"rule": "", "candidates": {}, "incumbent": None, "test_set": decision_set}
-        notes.append(f"no decision: the decision test set '{decision_set}' was skipped")
+    decision = _decision(config, models, test_sets, labels, scores, notes)
     notes += _threshold_notes(models, results)
     summary = {
         "name": config.name,
@@ -146,6 +137,27 @@ def evaluate_split(
         "notes": notes,
     }
     return Evaluation(summary=summary, labels=labels, scores=scores)
+
+
+def _decision(
+    config: EvalConfig,
+    models: Sequence[EvalModel],
+    test_sets: Sequence[LabelledSet],
+    labels: dict[str, np.ndarray],
+    scores: dict[str, dict[str, np.ndarray]],
+    notes: list[str],
+) -> dict[str, Any]:
+    """The verdicts on the decision test set (with each model's clean-row counts), or an empty
+    decision, noted, when that set was skipped."""
+    decision_set = config.eligibility.test_set
+    if decision_set not in labels:
+        notes.append(f"no decision: the decision test set '{decision_set}' was skipped")
+        return {"rule": "", "candidates": {}, "incumbent": None, "test_set": decision_set}
+    rows = next(ts.rows for ts in test_sets if ts.name == decision_set)
+    clean = {m.name: clean_stats(rows, scores[decision_set][m.name], m.cuts) for m in models}
+    return judge(
+        config, labels[decision_set], scores[decision_set], {m.name: m.source for m in models}, clean
+    )
 
 
 def _y(split: Split) -> np.ndarray:

@@ -42,27 +42,7 @@ def test_set_blocks(ev: Evaluation, name: str, out_dir: Path) -> list[Block]:
     res = s["results"][name]
     t = s["thresholds"]
     hp = t["hide_precision"]
-    rows = []
-    for c in CATEGORIES:
-        for model, r in res.items():
-            m = r["categories"][c]
-            rows.append(
-                [
-                    c,
-                    model,
-                    f"{m['positives']}/{m['rows']}",
-                    fmt(m["pr_auc"]),
-                    fmt(m["recall_at_hide_precision"]),
-                    fmt(m["report"]["precision"]),
-                    fmt(m["report"]["recall"]),
-                    fmt(m["hide"]["precision"]),
-                    fmt(m["hide"]["recall"]),
-                    f"{m['reports_per_day']:,.0f}",
-                    f"{m['hides_per_day']:,.0f}",
-                    fmt(m["brier"], 4),
-                    fmt(m["ece"], 4),
-                ]
-            )
+    rows = [_metric_row(c, model, r["categories"][c]) for c in CATEGORIES for model, r in res.items()]
     vol = [
         [
             model,
@@ -124,6 +104,24 @@ def test_set_blocks(ev: Evaluation, name: str, out_dir: Path) -> list[Block]:
     for c in CATEGORIES:
         blocks += _category_blocks(name, c, res)
     return blocks
+
+
+def _metric_row(c: str, model: str, m: dict[str, Any]) -> list[str]:
+    return [
+        c,
+        model,
+        f"{m['positives']}/{m['rows']}",
+        fmt(m["pr_auc"]),
+        fmt(m["recall_at_hide_precision"]),
+        fmt(m["report"]["precision"]),
+        fmt(m["report"]["recall"]),
+        fmt(m["hide"]["precision"]),
+        fmt(m["hide"]["recall"]),
+        f"{m['reports_per_day']:,.0f}",
+        f"{m['hides_per_day']:,.0f}",
+        fmt(m["brier"], 4),
+        fmt(m["ece"], 4),
+    ]
 
 
 def _category_blocks(ts: str, c: str, res: dict[str, Any]) -> list[Block]:

@@ -12,8 +12,9 @@ sample) are stored with source ``audit``, every other CS label with source ``cs`
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, exists, select, update
+from sqlalchemy import Connection, RowMapping, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lovemachine.adapters.sql._base import SqlBase, utcnow
@@ -30,6 +31,7 @@ from lovemachine.adapters.sql.tables import (
 from lovemachine.policy import Decision
 from lovemachine.review.effects import (  # re-exported
     CS_MODEL_VERSION as CS_MODEL_VERSION,
+    LabelPlan,
     label_source as label_source,
     plan_label,
 )
@@ -120,7 +122,42 @@ class LabelStoreMixin(SqlBase):
         idempotency_key: str | None,
         now: datetime,
     ) -> LabelOutcome:
+        """Plan the label on the locked state (``plan_label``) and execute the plan: the label row, the
+        listing's status, the outbox message, the audit entry."""
         item = conn.execute(select(review_items).where(review_items.c.id == item_id)).mappings().one()
+        plan, thresholds = self._plan_label(conn, item, label, note, now)
+        label_id = conn.execute(
+            labels.insert()
+            .values(
+                listing_id=item["listing_id"],
+                listing_version=item["listing_version"],
+                review_item_id=item_id,
+                category=plan.category,
+                violation=plan.violation,
+                source=plan.source,
+                reviewer=reviewer,
+                note=note,
+                model_version=plan.model_version,
+                thresholds=thresholds,
+                auto_hidden=bool(item["auto_hidden"]),
+                created_at=now,
+                idempotency_key=idempotency_key,
+            )
+            .returning(labels.c.id)
+        ).scalar_one()
+        outbox_ids = self._label_effects(conn, item, plan, label_id, now)
+        self._audit(
+            conn, [(reviewer, "label.create", "listing", item["listing_id"], plan.audit_detail)], at=now
+        )
+        row = conn.execute(select(labels).where(labels.c.id == label_id)).mappings().one()
+        action = plan.outbox.action if plan.outbox is not None else None
+        return LabelOutcome(label_from_row(row), action, replayed=False, outbox_ids=outbox_ids)
+
+    def _plan_label(
+        self, conn: Connection, item: RowMapping, label: str, note: str, now: datetime
+    ) -> tuple[LabelPlan, Any]:
+        """Lock the listing, read what the plan needs (the decision, its thresholds, whether another
+        review already confirmed a violation on this version) and plan the label."""
         listing = (
             conn.execute(
                 select(listings.c.version, listings.c.status)
@@ -149,7 +186,7 @@ class LabelStoreMixin(SqlBase):
         ).scalar_one()
         plan = plan_label(
             label,
-            item_id=item_id,
+            item_id=item["id"],
             queue=item["queue"],
             listing_id=item["listing_id"],
             listing_version=item["listing_version"],
@@ -161,55 +198,36 @@ class LabelStoreMixin(SqlBase):
             note=note,
             now=now,
         )
-        label_id = conn.execute(
-            labels.insert()
-            .values(
-                listing_id=item["listing_id"],
-                listing_version=item["listing_version"],
-                review_item_id=item_id,
-                category=plan.category,
-                violation=plan.violation,
-                source=plan.source,
-                reviewer=reviewer,
-                note=note,
-                model_version=plan.model_version,
-                thresholds=thresholds,
-                auto_hidden=bool(item["auto_hidden"]),
-                created_at=now,
-                idempotency_key=idempotency_key,
-            )
-            .returning(labels.c.id)
-        ).scalar_one()
-        outbox_ids: tuple[int, ...] = ()
+        return plan, thresholds
+
+    @staticmethod
+    def _label_effects(
+        conn: Connection, item: RowMapping, plan: LabelPlan, label_id: int, now: datetime
+    ) -> tuple[int, ...]:
+        """The listing's new status and the outbox message, as planned; returns the outbox ids."""
         if plan.new_status is not None:
             conn.execute(
                 update(listings)
                 .where(listings.c.id == item["listing_id"], listings.c.version == item["listing_version"])
                 .values(status=plan.new_status, updated_at=now)
             )
-        if plan.outbox is not None:
-            outbox_ids = (
-                conn.execute(
-                    action_outbox.insert()
-                    .values(
-                        label_id=label_id,
-                        listing_id=item["listing_id"],
-                        listing_version=item["listing_version"],
-                        action=plan.outbox.action,
-                        payload=plan.outbox.payload,
-                        attributes=plan.outbox.attributes,
-                        created_at=now,
-                        attempts=0,
-                    )
-                    .returning(action_outbox.c.id)
-                ).scalar_one(),
+        if plan.outbox is None:
+            return ()
+        outbox_id = conn.execute(
+            action_outbox.insert()
+            .values(
+                label_id=label_id,
+                listing_id=item["listing_id"],
+                listing_version=item["listing_version"],
+                action=plan.outbox.action,
+                payload=plan.outbox.payload,
+                attributes=plan.outbox.attributes,
+                created_at=now,
+                attempts=0,
             )
-        self._audit(
-            conn, [(reviewer, "label.create", "listing", item["listing_id"], plan.audit_detail)], at=now
-        )
-        row = conn.execute(select(labels).where(labels.c.id == label_id)).mappings().one()
-        action = plan.outbox.action if plan.outbox is not None else None
-        return LabelOutcome(label_from_row(row), action, replayed=False, outbox_ids=outbox_ids)
+            .returning(action_outbox.c.id)
+        ).scalar_one()
+        return (outbox_id,)
 
     @staticmethod
     def _replay(

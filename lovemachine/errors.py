@@ -7,7 +7,8 @@
     │   └── ArtifactIntegrityError   a model artifact whose checksum does not match its record
     ├── TransientError          retry later: the worker keeps the message and retries with backoff
     │   ├── DatabaseUnavailableError   the database is unreachable, timed out or dropped the connection
-    │   └── BrokerUnavailableError     a publish failed or timed out (Pub/Sub unreachable)
+    │   ├── BrokerUnavailableError     a publish failed or timed out (Pub/Sub unreachable)
+    │   └── TransparencyDbUnavailableError   the Transparency Database did not answer in time
     ├── PubSubUnavailableError  an admin call (topics, subscriptions) could not reach Pub/Sub in time
     ├── StreamFailedError       a streaming pull could not be kept open
     ├── BrokerNotFoundError     a topic or subscription does not exist (also a ``LookupError``)
@@ -17,10 +18,15 @@
     ├── ReviewError             the CS tool's domain refused a request (its ``code`` is the API's)
     │   ├── NotFoundError       no such item, rule, staff member... (also a ``LookupError``)
     │   ├── ConflictError       the request conflicts with the current state (taken, already labelled)
-    │   └── AlreadyExistsError  a unique name or key is taken
+    │   ├── AlreadyExistsError  a unique name or key is taken
+    │   └── RefusedError        the request is well-formed but the rules refuse it (an appeal too late,
+    │                           an appeal decided by the person who made the decision)
     ├── InvalidCursorError      a pagination cursor that was not ours (also a ``ValueError``)
     ├── NotEnoughLabelsError    too few usable labels to retrain
     ├── RetrainError            a retraining run failed; ``run`` is its recorded run
+    ├── ConfigurationError      an operator's setting or policy file is invalid (also a ``ValueError``)
+    │   └── TransparencyDbConfigError   the Transparency Database client cannot work as configured
+    │       └── TransparencyDbAuthError the Transparency Database refused the token
     └── EvaluationError         an offline evaluation cannot run as configured
         └── ConfigError         its config is missing, not YAML, or off the schema (also a ``ValueError``)
 
@@ -139,6 +145,38 @@ class ConflictError(ReviewError):
 
 class AlreadyExistsError(ReviewError):
     code = "already_exists"
+
+
+class RefusedError(ReviewError):
+    """Well-formed, but the rules refuse it; ``code`` says which rule."""
+
+    code = "refused"
+
+
+class ConfigurationError(LovemachineError, ValueError):
+    """An operator's setting or policy file is invalid; the message names the setting and the fix."""
+
+    code = "configuration_error"
+
+
+class TransparencyDbConfigError(ConfigurationError):
+    """The client cannot work as configured (bad base URL, missing endpoint): retrying cannot help,
+    and the fix is the configuration, not the statement. Not a ``PermanentError``: that one sends a
+    message to the dead-letter topic, which would dead-letter every statement behind a bad setting."""
+
+    code = "tdb_config"
+
+
+class TransparencyDbAuthError(TransparencyDbConfigError):
+    """The API refused the bearer token (``401``/``403``): generate a new one in the TDB profile."""
+
+    code = "tdb_token_refused"
+
+
+class TransparencyDbUnavailableError(TransientError):
+    """``existing()`` could not get an answer: a transient error outlived the retries."""
+
+    code = "tdb_unavailable"
 
 
 class InvalidCursorError(LovemachineError, ValueError):

@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from cstool_api.errors import install_error_handlers
 from cstool_api.middleware import install_request_limits
 from cstool_api.openapi import install_docs, install_openapi
-from cstool_api.routes import admin, deploy, images, review, rules, session
+from cstool_api.routes import admin, appeals, deploy, images, review, rules, session
 from cstool_api.routes.misc import health_router, router as misc_router
 from cstool_api.routes.training import router as training_router
 from cstool_api.security import LoginThrottle, Passwords
@@ -97,7 +97,7 @@ def create_app(
 
     install_security_headers(app)
 
-    for module in (session, review, images, rules, admin, deploy):
+    for module in (session, review, images, rules, admin, deploy, appeals):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(misc_router, prefix=API_PREFIX)
     app.include_router(training_router, prefix=API_PREFIX)

@@ -59,7 +59,13 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+FORBIDDEN_CODES = frozenset({"own_decision"})
+"""Refusals about who asks, not what: an appeal decided by the person who made the decision."""
+
+
 def _status_of(exc: ReviewError) -> int:
+    if exc.code in FORBIDDEN_CODES:
+        return 403
     if isinstance(exc, NotFoundError):
         return 404
     if isinstance(exc, ConflictError | AlreadyExistsError):

@@ -227,7 +227,14 @@ class LabelOut(_Out):
 
 
 class ItemDetail(ItemSummary):
-    listing: ListingOut | None
+    listing: ListingOut | None = Field(description="the version under review, as it was judged")
+    current_listing: ListingOut | None = Field(
+        description="the current version, when the seller edited since"
+    )
+    strikes: dict[str, Any] | None = Field(description="the seller's active strikes (see StrikesOut)")
+    statements: list[dict[str, Any]] = Field(
+        description="statements of reasons on this version (see StatementOut)"
+    )
     decision: DecisionOut | None
     rules_matched: list[RuleOut]
     user_reports: list[UserReportOut]

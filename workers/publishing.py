@@ -8,9 +8,10 @@ from collections.abc import Callable
 from concurrent.futures import Future, wait as wait_futures
 from typing import TypeVar
 
+from lovemachine.dsa.statements import decision_puid
 from lovemachine.errors import BrokerUnavailableError, PermanentError, TransientError
 from lovemachine.listings import ModerationAction
-from lovemachine.policy import Decision
+from lovemachine.policy import Action, Decision
 from lovemachine.ports import Broker
 
 T = TypeVar("T")
@@ -30,8 +31,16 @@ def action_message(d: Decision) -> bytes:
         reasons=d.reasons,
         model_version=d.model_version,
         decided_at=d.decided_at,
+        statement_puid=statement_of(d),
     )
     return msg.model_dump_json().encode()
+
+
+def statement_of(d: Decision) -> str | None:
+    """The puid of the statement of reasons an automated hide issues (the store derives the same)."""
+    if d.action is not Action.HIDE:
+        return None
+    return decision_puid(d.listing_id, d.listing_version, d.model_version)
 
 
 def classify(exc: BaseException) -> BaseException:

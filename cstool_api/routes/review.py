@@ -30,6 +30,7 @@ from cstool_api.schemas import (
     violation_out,
 )
 from cstool_api.state import AppState
+from lovemachine.ports import StoredListingView
 from lovemachine.review import QUEUES, NotFoundError, ReviewItem
 from lovemachine.services.outbox import flush_outbox
 
@@ -63,9 +64,19 @@ def item_detail(state: AppState, item: ReviewItem) -> dict[str, Any]:
         if stored is not None
         else []
     )
+    judged = judged_listing(state, item.listing_id, item.listing_version, stored)
+    newer = stored is not None and stored.listing.version != item.listing_version
+    seller = stored.listing.seller_id if stored is not None else None
     return {
         **item_summary(item),
-        "listing": listing_out(stored) if stored is not None else None,
+        "listing": judged,
+        "current_listing": listing_out(stored) if newer and stored is not None else None,
+        "strikes": store.seller_strikes(seller).to_dict() if seller else None,
+        "statements": [
+            st.to_dict()
+            for st in store.statements_for(item.listing_id)
+            if st.listing_version == item.listing_version
+        ],
         "decision": decision_out(decision, item.decision_id, thresholds) if decision is not None else None,
         "rules_matched": [rule_out(r) for r in rules],
         "user_reports": [
@@ -73,6 +84,24 @@ def item_detail(state: AppState, item: ReviewItem) -> dict[str, Any]:
         ],
         "seller_history": [violation_out(v) for v in history],
         "labels": [label_out(label) for label in store.labels_for_listing(item.listing_id)],
+    }
+
+
+def judged_listing(
+    state: AppState, listing_id: str, version: int, current: StoredListingView | None
+) -> dict[str, Any] | None:
+    """The listing version under review exactly as it was judged (kept however often it was edited
+    since), with the current status, or ``edited since`` when a newer version replaced it."""
+    if current is not None and current.listing.version == version:
+        return listing_out(current)
+    judged = state.store.listing_version(listing_id, version)
+    if judged is None:
+        return listing_out(current) if current is not None else None
+    return {
+        **judged.model_dump(mode="json", exclude={"seller"}),
+        "status": "edited since",
+        "first_seen_at": None,
+        "updated_at": None,
     }
 
 

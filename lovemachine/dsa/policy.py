@@ -131,10 +131,23 @@ def _default_grounds() -> dict[str, Ground]:
     }
 
 
+def _general_ground() -> Ground:
+    return Ground(
+        name={"en": "our listing rules", "ja": "出品ルール"},
+        reference="Terms of Use, listing rules",
+        reference_url=HttpUrl("https://marketplace.example/terms#listing-rules"),
+        explanation="The listing breaks the marketplace's listing rules.",
+        tdb_category=Category.OTHER_VIOLATION_TC,
+        tdb_keywords=(Keyword.GOODS_SERVICES_NOT_PERMITTED,),
+    )
+
+
 class DsaPolicy(_Config):
     """See the module docstring. Loaded once per process (``load_dsa_policy``)."""
 
     grounds: dict[str, Ground] = Field(default_factory=_default_grounds)
+    general_ground: Ground = Field(default_factory=_general_ground)
+    """For a restriction in no category of ``grounds`` (an uncategorised rule)."""
     templates: dict[str, dict[str, str]] = Field(default_factory=lambda: DEFAULT_TEMPLATES)
     automation: dict[str, dict[str, str]] = Field(default_factory=lambda: DEFAULT_AUTOMATION)
     default_language: str = "en"
@@ -174,6 +187,9 @@ class DsaPolicy(_Config):
         if self.default_language not in LANGUAGES:
             raise ValueError(f"default_language must be one of {LANGUAGES}")
         return self
+
+    def ground(self, category: str) -> Ground:
+        return self.grounds.get(category, self.general_ground)
 
     def language(self, locale: str) -> str:
         """The seller's language from a listing's locale (``ja-JP`` -> ``ja``)."""

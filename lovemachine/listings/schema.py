@@ -119,6 +119,9 @@ class ModerationAction(_Contract):
     reasons: list[str]
     model_version: str
     decided_at: datetime
+    statement_puid: str | None = None
+    """The statement of reasons of a hide or a restore (``GET /api/v1/statements/{puid}`` in the CS
+    tool gives its text in the seller's language); None for a report, which restricts nothing."""
 
 
 def _describe(err: ValidationError) -> str:

@@ -13,6 +13,7 @@ The same contract tests run against every implementation.
 * ``outbox`` — ``ActionOutbox`` (actions queued by CS labels)
 * ``quality`` — ``QualityStore`` (the audit sample's reads)
 * ``images`` — ``ImageScorer``, ``ImageScore``
+* ``enforcement`` — ``EnforcementRecord`` (DSA): ``StatementStore``, ``AppealStore``, ``EnforcementStore``
 * ``review`` — ``CsToolStore`` (the CS tool's store) and its parts: ``ReviewStore``, ``StaffStore``,
   ``RuleAdminStore``, ``AuditLogStore``, ``TrainingRunStore``, ``ModelCatalogStore``, ``HealthStore``;
   ``StoredListingView``
@@ -22,6 +23,7 @@ from lovemachine.ports.decisions import DecisionStore, RecordedDecision, RuleSto
 
 # after the registry: these import modules that import the names above from this package
 from lovemachine.ports.deploy import DeployStore
+from lovemachine.ports.enforcement import AppealStore, EnforcementRecord, EnforcementStore, StatementStore
 from lovemachine.ports.images import ImageScore, ImageScorer
 from lovemachine.ports.messaging import (
     Broker,
@@ -51,11 +53,14 @@ __all__ = [
     "ANY_VERSION",
     "ActionOutbox",
     "AliasChange",
+    "AppealStore",
     "AuditLogStore",
     "Broker",
     "CsToolStore",
     "DecisionStore",
     "DeployStore",
+    "EnforcementRecord",
+    "EnforcementStore",
     "HealthStore",
     "ImageScore",
     "ImageScorer",
@@ -70,6 +75,7 @@ __all__ = [
     "RuleStore",
     "ShadowDecisionStore",
     "StaffStore",
+    "StatementStore",
     "StoredListingView",
     "StreamingPull",
     "Topology",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from lovemachine.dsa.strikes import AccountAction
 from lovemachine.review.records import PendingAction
 
 
@@ -14,3 +15,11 @@ class ActionOutbox(Protocol):
     def mark_action_published(self, action_id: int) -> None: ...
 
     def mark_action_failed(self, action_id: int, error: str) -> None: ...
+
+
+class AccountActionOutbox(Protocol):
+    """Account actions a lead confirmed, published after their transaction."""
+
+    def pending_account_actions(self, *, limit: int = 100) -> list[AccountAction]: ...
+
+    def mark_account_action(self, action_id: int, *, error: str | None = None) -> None: ...

@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol
 from lovemachine.listings import Listing
 from lovemachine.policy import Decision
 from lovemachine.ports.deploy import DeployStore
+from lovemachine.ports.enforcement import EnforcementRecord
 from lovemachine.ports.outbox import ActionOutbox
 from lovemachine.ports.registry import ModelVersionRecord
 from lovemachine.retraining import TrainingRun
@@ -242,6 +243,7 @@ class CsToolStore(
     HealthStore,
     DeployStore,
     ActionOutbox,
+    EnforcementRecord,
     Protocol,
 ):
     """Everything the CS tool calls on its store (``cstool_api.state.AppState.store``)."""

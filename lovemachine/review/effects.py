@@ -10,7 +10,9 @@ When the worker stores a decision for the first time (not on a redelivery), the 
 * opens one in the ``audit`` queue for the deterministic random audit sample of hides and allows
   (``AuditSample``), at a constant priority, so that a partly worked audit queue is still a random
   sample of its stratum;
-* writes every ``hide`` and ``report`` to the audit log as ``worker:<model version>``.
+* writes every ``hide`` and ``report`` to the audit log as ``worker:<model version>``;
+* issues a statement of reasons for every ``hide`` (``lovemachine.dsa.statements``: fully automated,
+  own initiative), in the seller's language.
 
 ``plan_decision_effects`` says all of that without a database; ``SqlStore.record_decisions``
 executes the plan inside the transaction that inserts the decisions, with its locking unchanged.
@@ -18,14 +20,27 @@ executes the plan inside the transaction that inserts the decisions, with its lo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+from lovemachine.dsa.policy import DsaPolicy
+from lovemachine.dsa.statements import (
+    Automation,
+    Kind,
+    Source,
+    StatementCause,
+    StatementPlan,
+    build_statement,
+    decision_puid,
+    label_puid,
+    model_facts,
+)
 from lovemachine.listings import ModerationAction
 from lovemachine.policy import Action, Decision
 from lovemachine.review.audit import AuditSample
-from lovemachine.review.policy import AUDIT, ListingStatus, label_effect
+from lovemachine.review.policy import AUDIT, USER_REPORTS, ListingStatus, label_effect
 
 UNCATEGORIZED = "uncategorized"
 
@@ -56,10 +71,22 @@ class DecisionEffects:
     review_items: list[ReviewItemPlan]
     """Items to open, sorted by (listing id, version, queue); an existing one is left as it is."""
     audit_entries: list[AuditEntryPlan]
+    statements: list[StatementPlan] = field(default_factory=list)
+    """One per hide, in the order of ``hide``."""
 
 
-def plan_decision_effects(new: Sequence[tuple[int, Decision]], audit_sample: AuditSample) -> DecisionEffects:
-    """The effects of decisions stored for the first time (``(decision id, decision)`` pairs)."""
+def plan_decision_effects(
+    new: Sequence[tuple[int, Decision]],
+    audit_sample: AuditSample,
+    *,
+    dsa: DsaPolicy | None = None,
+    locales: Mapping[tuple[str, int], str] | None = None,
+    now: datetime | None = None,
+) -> DecisionEffects:
+    """The effects of decisions stored for the first time (``(decision id, decision)`` pairs).
+
+    With ``dsa`` (the operator's policy), each hide gets its statement of reasons: ``locales`` gives
+    each listing version's locale (the seller's language), ``now`` when the version was first seen."""
     items: dict[tuple[str, int, str], ReviewItemPlan] = {}
     for decision_id, d in new:
         if audit_sample.selects(d.listing_id, d.listing_version, d.action):
@@ -92,11 +119,43 @@ def plan_decision_effects(new: Sequence[tuple[int, Decision]], audit_sample: Aud
         for decision_id, d in new
         if d.action is not Action.ALLOW
     ]
+    hides = sorted({(d.listing_id, d.listing_version) for _, d in new if d.action is Action.HIDE})
+    statements = []
+    if dsa is not None:
+        hiding = {(d.listing_id, d.listing_version): (i, d) for i, d in new if d.action is Action.HIDE}
+        statements = [
+            hide_statement(*hiding[key], dsa, (locales or {}).get(key, ""), now or hiding[key][1].decided_at)
+            for key in hides
+        ]
     return DecisionEffects(
-        hide=sorted({(d.listing_id, d.listing_version) for _, d in new if d.action is Action.HIDE}),
+        hide=hides,
         review_items=[items[k] for k in sorted(items)],
         audit_entries=audit,
+        statements=statements,
     )
+
+
+def hide_statement(
+    decision_id: int, d: Decision, dsa: DsaPolicy, locale: str, first_seen: datetime
+) -> StatementPlan:
+    """The statement of reasons of an automated hide (its puid is ``decision_puid``: the worker puts it
+    on the moderation action without asking the store)."""
+    category = d.category or UNCATEGORIZED
+    cause = StatementCause(
+        kind=Kind.RESTRICTION,
+        listing_id=d.listing_id,
+        listing_version=d.listing_version,
+        category=category,
+        locale=locale,
+        content_date=first_seen,
+        decided_at=d.decided_at,
+        automated_detection=True,
+        automation=Automation.FULLY,
+        source=Source.OWN_INITIATIVE,
+        facts=model_facts(d.model_version, d.scores, d.reasons, category),
+        decision_id=decision_id,
+    )
+    return build_statement(cause, dsa, decision_puid(d.listing_id, d.listing_version, d.model_version))
 
 
 # ------------------------------------------------------------------------------------------ labels
@@ -127,6 +186,8 @@ class LabelPlan:
     """The listing version's new status, or None to leave it."""
     outbox: OutboxMessagePlan | None
     audit_detail: dict[str, Any]
+    statement: StatementPlan | None = None
+    """The statement of reasons of a hide or a restore (its puid is on the outbox message)."""
 
 
 def label_source(queue: str) -> str:
@@ -148,10 +209,18 @@ def plan_label(
     decision: Decision | None,
     violation_confirmed_elsewhere: bool,
     note: str,
-    now: Any,
+    now: datetime,
+    dsa: DsaPolicy | None = None,
+    locale: str = "",
+    content_date: datetime | None = None,
+    restriction_puid: str | None = None,
 ) -> LabelPlan:
     """The effects of ``label`` on review item ``item_id`` (pure: the store reads the state, calls
-    this, and writes the plan in the label's transaction). ``ValueError`` for an unknown label."""
+    this, and writes the plan in the label's transaction). ``ValueError`` for an unknown label.
+
+    With ``dsa``, a hide or a restore also issues a statement of reasons: ``locale`` and
+    ``content_date`` describe the listing version, ``restriction_puid`` is the statement a restore
+    reverses."""
     effect = label_effect(
         label,
         listing_status=listing_status,
@@ -160,6 +229,22 @@ def plan_label(
         violation_confirmed_elsewhere=violation_confirmed_elsewhere,
     )
     outbox = None
+    statement = None
+    if effect.action is not None and dsa is not None:
+        statement = label_statement(
+            effect.action,
+            effect.category or (decision.category if decision is not None else None) or UNCATEGORIZED,
+            item_id=item_id,
+            queue=queue,
+            listing_id=listing_id,
+            listing_version=listing_version,
+            decision=decision,
+            dsa=dsa,
+            locale=locale,
+            content_date=content_date or now,
+            now=now,
+            supersedes=restriction_puid,
+        )
     if effect.action is not None:
         message = ModerationAction(
             listing_id=listing_id,
@@ -169,6 +254,7 @@ def plan_label(
             reasons=[cs_reason(effect.action, label)],
             model_version=decision.model_version if decision is not None else CS_MODEL_VERSION,
             decided_at=now,
+            statement_puid=statement.puid if statement is not None else None,
         )
         outbox = OutboxMessagePlan(
             action=effect.action,
@@ -194,8 +280,59 @@ def plan_label(
             "label": label,
             "note": note,
             "action": effect.action,
+            "statement_puid": statement.puid if statement is not None else None,
         },
+        statement=statement,
     )
+
+
+def label_statement(
+    action: str,
+    category: str,
+    *,
+    item_id: int,
+    queue: str,
+    listing_id: str,
+    listing_version: int,
+    decision: Decision | None,
+    dsa: DsaPolicy,
+    locale: str,
+    content_date: datetime,
+    now: datetime,
+    supersedes: str | None,
+) -> StatementPlan:
+    """The statement of a CS hide or restore. A model's flag that opened the item is automated
+    detection (the decision partly automated); a customer's report is a notice; an item of the random
+    audit sample was found by neither (not automated, own initiative)."""
+    flagged = decision is not None and decision.action is not Action.ALLOW and queue != AUDIT
+    name = dsa.ground(category).name["en"]
+    if action == "restore":
+        facts = (
+            f"A person on our team reviewed the listing and found that it does not break the rules on {name}."
+        )
+    else:
+        found = "a customer's report" if queue == USER_REPORTS else "our own checks"
+        if flagged and decision is not None:
+            found = f"an automated flag by classifier {decision.model_version}" + (
+                " and a customer's report" if queue == USER_REPORTS else ""
+            )
+        facts = f"After {found}, a person on our team reviewed the listing and confirmed it breaks the "
+        facts += f"rules on {name}."
+    cause = StatementCause(
+        kind=Kind.RESTORE if action == "restore" else Kind.RESTRICTION,
+        listing_id=listing_id,
+        listing_version=listing_version,
+        category=category,
+        locale=locale,
+        content_date=content_date,
+        decided_at=now,
+        automated_detection=flagged,
+        automation=Automation.PARTIALLY if flagged else Automation.NOT,
+        source=Source.NOTICE if queue == USER_REPORTS else Source.OWN_INITIATIVE,
+        facts=facts,
+        supersedes=supersedes if action == "restore" else None,
+    )
+    return build_statement(cause, dsa, label_puid(listing_id, listing_version, item_id, now))
 
 
 def cs_reason(action: str, label: str) -> str:

@@ -27,7 +27,14 @@ AUDIT: Final = "audit"
 QUEUES: Final[tuple[str, ...]] = (*CATEGORIES, USER_REPORTS, AUDIT)
 """The queues the CS tool always lists; others (e.g. 'uncategorized') appear when they hold items."""
 
-SCOPES: Final[tuple[str, ...]] = ("reports:write", "queues:read", "items:read", "audit:read")
+SCOPES: Final[tuple[str, ...]] = (
+    "reports:write",
+    "queues:read",
+    "items:read",
+    "audit:read",
+    "appeals:write",
+    "statements:read",
+)
 """What a bearer API token may be granted. No scope allows labelling: only people label."""
 
 AGE_WEIGHT_PER_DAY: Final = 0.25

@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 
 from lovemachine.ports import ActionOutbox, Broker
+from lovemachine.ports.outbox import AccountActionOutbox
 from lovemachine.review.records import PendingAction
 
 log = logging.getLogger(__name__)
@@ -50,5 +51,26 @@ def flush_outbox(
             failed += 1
             continue
         outbox.mark_action_published(action.id)
+        published += 1
+    return FlushResult(published, failed)
+
+
+def flush_account_actions(
+    *, store: AccountActionOutbox, broker: Broker, topic: str, limit: int = 100, timeout_s: float = 10.0
+) -> FlushResult:
+    """Publish the account actions a lead confirmed (``kind=account_action`` on ``moderation-actions``,
+    attribute ``action=account_<action>``); a failed one stays pending with its error."""
+    published = failed = 0
+    for action in store.pending_account_actions(limit=limit):
+        data = json.dumps(action.payload, ensure_ascii=False, separators=(",", ":")).encode()
+        attributes = {"action": f"account_{action.action}", "seller_id": action.seller_id, "source": "cs"}
+        try:
+            broker.publish(topic, data, **attributes).result(timeout=timeout_s)
+        except Exception as exc:
+            log.warning("publish of account action #%d failed: %s", action.id, exc)
+            store.mark_account_action(action.id, error=f"{type(exc).__name__}: {exc}")
+            failed += 1
+            continue
+        store.mark_account_action(action.id)
         published += 1
     return FlushResult(published, failed)

@@ -126,8 +126,9 @@ def test_labels_carry_their_source_and_the_listing_version_they_judged(store: Sq
     assert got[audited].label.label == "counterfeit"
     v2 = make_listing("R1", version=2, title="edited text")
     store.record_decisions([(v2, make_decision(v2, Action.ALLOW))])
-    stale = {x.label.listing_id: x for x in store.labels_for_training()}["R1"]
-    assert stale.listing is None  # the labelled text is gone: not trainable
+    kept = {x.label.listing_id: x for x in store.labels_for_training()}["R1"]
+    # every judged version is kept: the label still trains on the text it judged, not the edit
+    assert kept.listing is not None and (kept.listing.version, kept.listing.title) == (1, "first text")
     assert store.labels_for_training(sources=("synthetic",)) == []
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from lovemachine.adapters.sql.engine import read_connection, write_transaction
 from lovemachine.adapters.sql.tables import audit_log
+from lovemachine.dsa.policy import DsaPolicy
 from lovemachine.review.audit import AuditSample
 
 
@@ -35,13 +36,20 @@ def dialect_insert(conn: Connection, table: Table) -> Any:
 
 class SqlBase:
     def __init__(
-        self, engine: Engine, *, model_name: str = "lovemachine", audit_sample: AuditSample | None = None
+        self,
+        engine: Engine,
+        *,
+        model_name: str = "lovemachine",
+        audit_sample: AuditSample | None = None,
+        dsa: DsaPolicy | None = None,
     ) -> None:
         self.engine = engine
         self.model_name = model_name
         """The model whose aliases ``get_alias`` reads when no name is given."""
         self.audit_sample = audit_sample or AuditSample()
         """Which hidden and allowed decisions ``record_decisions`` also sends to the ``audit`` queue."""
+        self.dsa = dsa or DsaPolicy()
+        """The operator's enforcement policy: statements of reasons, appeals, strikes."""
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:

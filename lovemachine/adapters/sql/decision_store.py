@@ -37,7 +37,8 @@ from lovemachine.adapters.sql.records import (
     listing_to_row,
     stored_listing_from_row,
 )
-from lovemachine.adapters.sql.tables import decisions, listings, review_items
+from lovemachine.adapters.sql.statement_store import insert_statements, listing_version_row
+from lovemachine.adapters.sql.tables import decisions, listing_versions, listings, review_items
 from lovemachine.errors import DatabaseUnavailableError, DataRejectedError
 from lovemachine.listings import Listing
 from lovemachine.policy import Action, Decision
@@ -107,7 +108,9 @@ class DecisionStoreMixin(SqlBase):
             created = self._insert_decisions(conn, {k: d for k, d in first.items() if acting[k[:2]] == k})
             existing = self._load_decisions(conn, [acting[k[:2]] for k in first if k not in created])
             new = [(created[k], first[k]) for k in sorted(created)]
-            self._apply_effects(conn, plan_decision_effects(new, self.audit_sample), now)
+            locales = {(listing.id, listing.version): listing.locale for listing, _ in items}
+            plan = plan_decision_effects(new, self.audit_sample, dsa=self.dsa, locales=locales, now=now)
+            self._apply_effects(conn, plan, now)
         out: list[RecordedDecision] = []
         seen: set[Key] = set()
         for _, decision in items:
@@ -136,6 +139,11 @@ class DecisionStoreMixin(SqlBase):
             where=listings.c.version < stmt.excluded.version,
         )
         conn.execute(stmt, rows)
+        versions = {(listing.id, listing.version): listing for listing in items}
+        keep = dialect_insert(conn, listing_versions).on_conflict_do_nothing(
+            index_elements=["listing_id", "version"]
+        )
+        conn.execute(keep, [listing_version_row(versions[k], now) for k in sorted(versions)])
 
     def _acting_keys(self, conn: Connection, first: dict[Key, Decision]) -> dict[tuple[str, int], Key]:
         """(listing id, version) -> the key of the decision that acts on it: the stored one (any model
@@ -222,6 +230,7 @@ class DecisionStoreMixin(SqlBase):
             [(e.actor, e.action, e.subject_type, e.subject_id, e.detail) for e in plan.audit_entries],
             at=now,
         )
+        insert_statements(conn, plan.statements, now)
 
     def mark_actions_published(self, keys: Sequence[tuple[str, int, str]]) -> None:
         """See :meth:`lovemachine.ports.DecisionStore.mark_actions_published` (first time kept)."""

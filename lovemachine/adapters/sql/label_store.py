@@ -11,6 +11,7 @@ sample) are stored with source ``audit``, every other CS label with source ``cs`
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -18,12 +19,15 @@ from sqlalchemy import Connection, RowMapping, exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from lovemachine.adapters.sql._base import SqlBase, utcnow
+from lovemachine.adapters.sql.enforcement_store import recommend_if_due
 from lovemachine.adapters.sql.records import Row, decision_from_row
 from lovemachine.adapters.sql.review_store import raise_unavailable
+from lovemachine.adapters.sql.statement_store import insert_statements, latest_restriction
 from lovemachine.adapters.sql.tables import (
     action_outbox,
     decisions,
     labels,
+    listing_versions,
     listings,
     model_versions,
     review_items,
@@ -146,6 +150,11 @@ class LabelStoreMixin(SqlBase):
             .returning(labels.c.id)
         ).scalar_one()
         outbox_ids = self._label_effects(conn, item, plan, label_id, now)
+        if plan.statement is not None:
+            cause = replace(plan.statement.cause, label_id=label_id)
+            insert_statements(conn, [replace(plan.statement, cause=cause)], now)
+        if plan.violation:
+            recommend_if_due(self, conn, item["listing_id"], item["listing_version"], now)
         self._audit(
             conn, [(reviewer, "label.create", "listing", item["listing_id"], plan.audit_detail)], at=now
         )
@@ -184,6 +193,12 @@ class LabelStoreMixin(SqlBase):
                 )
             )
         ).scalar_one()
+        version = conn.execute(
+            select(listing_versions.c.locale, listing_versions.c.first_seen_at).where(
+                listing_versions.c.listing_id == item["listing_id"],
+                listing_versions.c.version == item["listing_version"],
+            )
+        ).first()
         plan = plan_label(
             label,
             item_id=item["id"],
@@ -197,6 +212,10 @@ class LabelStoreMixin(SqlBase):
             violation_confirmed_elsewhere=bool(confirmed_elsewhere),
             note=note,
             now=now,
+            dsa=self.dsa,
+            locale=version.locale if version is not None else "",
+            content_date=version.first_seen_at if version is not None else None,
+            restriction_puid=latest_restriction(conn, item["listing_id"], item["listing_version"]),
         )
         return plan, thresholds
 

@@ -9,8 +9,11 @@ method runs in its own transaction and returns plain domain objects, never rows.
 
 from __future__ import annotations
 
+from lovemachine.adapters.sql.appeal_decision import AppealDecisionMixin
+from lovemachine.adapters.sql.appeal_store import AppealStoreMixin
 from lovemachine.adapters.sql.audit_store import AuditStoreMixin
 from lovemachine.adapters.sql.decision_store import DecisionStoreMixin
+from lovemachine.adapters.sql.enforcement_store import EnforcementStoreMixin
 from lovemachine.adapters.sql.label_store import LabelStoreMixin
 from lovemachine.adapters.sql.live_quality_store import LiveQualityStoreMixin
 from lovemachine.adapters.sql.registry_store import RegistryStoreMixin
@@ -19,6 +22,7 @@ from lovemachine.adapters.sql.review_store import ReviewStoreMixin
 from lovemachine.adapters.sql.rule_store import RuleStoreMixin
 from lovemachine.adapters.sql.shadow_store import ShadowStoreMixin
 from lovemachine.adapters.sql.staff_store import StaffStoreMixin
+from lovemachine.adapters.sql.statement_store import StatementStoreMixin
 from lovemachine.adapters.sql.training_store import TrainingStoreMixin
 
 
@@ -34,5 +38,9 @@ class SqlStore(
     ShadowStoreMixin,
     TrainingStoreMixin,
     LiveQualityStoreMixin,
+    StatementStoreMixin,
+    AppealStoreMixin,
+    AppealDecisionMixin,
+    EnforcementStoreMixin,
 ):
     """``SqlStore(make_engine(url), model_name="lovemachine")``; call ``dispose()`` when done."""

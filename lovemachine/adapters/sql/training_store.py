@@ -17,7 +17,7 @@ from sqlalchemy import and_, select, update
 from lovemachine.adapters.sql._base import SqlBase, dialect_insert, utcnow
 from lovemachine.adapters.sql.label_store import REVIEW_SOURCES, label_from_row
 from lovemachine.adapters.sql.records import LISTING_FIELDS, Row
-from lovemachine.adapters.sql.tables import dataset_snapshots, labels, listings, training_runs
+from lovemachine.adapters.sql.tables import dataset_snapshots, labels, listing_versions, training_runs
 from lovemachine.listings import Listing
 from lovemachine.retraining import (
     RUN_STATUSES,
@@ -67,12 +67,14 @@ def _run(row: Row) -> TrainingRun:
 class TrainingStoreMixin(SqlBase):
     # ----------------------------------------------------------------------------- labels
     def labels_for_training(self, sources: Sequence[str] = REVIEW_SOURCES) -> list[LabelledVersion]:
-        """Every label of ``sources``, oldest first, with the listing version it judged when the store
-        still holds that version (the ``listings`` table keeps only the latest one)."""
-        lc, li = labels.c, listings.c
+        """Every label of ``sources``, oldest first, with the listing version it judged (every judged
+        version is kept in ``listing_versions``, so an edit does not take a label's text away)."""
+        lc, li = labels.c, listing_versions.c
         query = (
-            select(labels, *(li[f].label(f"l_{f}") for f in ("id", *LISTING_FIELDS)))
-            .outerjoin(listings, and_(li.id == lc.listing_id, li.version == lc.listing_version))
+            select(labels, li.listing_id.label("l_id"), *(li[f].label(f"l_{f}") for f in LISTING_FIELDS))
+            .outerjoin(
+                listing_versions, and_(li.listing_id == lc.listing_id, li.version == lc.listing_version)
+            )
             .where(lc.source.in_(list(sources)))
             .order_by(lc.created_at, lc.id)
         )

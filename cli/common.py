@@ -6,7 +6,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -64,3 +64,9 @@ def step(message: str) -> Iterator[None]:
     with console.status(message):
         yield
     console.print(f"[green]✓[/] {message}")
+
+
+DbUrl = Annotated[
+    str | None, typer.Option("--database-url", help="SQLAlchemy URL [env: LOVEMACHINE_DATABASE_URL]")
+]
+"""The ``--database-url`` option every command that opens the database takes."""

@@ -13,11 +13,8 @@ from typing import Annotated
 
 import typer
 
-from cli.common import console, fail, settings, setup_logging
+from cli.common import DbUrl, console, fail, settings, setup_logging
 
-DbUrl = Annotated[
-    str | None, typer.Option("--database-url", help="SQLAlchemy URL [env: LOVEMACHINE_DATABASE_URL]")
-]
 PASSWORD_ENV = "LOVEMACHINE_STAFF_PASSWORD"
 MIN_PASSWORD = 12
 

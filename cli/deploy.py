@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import console, fail, settings
+from cli.common import DbUrl, console, fail, settings
 from lovemachine.config import Settings
 from lovemachine.errors import AliasConflictError, ArtifactIntegrityError, PromotionBlockedError
 from lovemachine.services import deploy
@@ -25,9 +25,6 @@ if TYPE_CHECKING:  # the SQL stack is imported only when a command runs
     from lovemachine.adapters.sql import SqlStore
     from lovemachine.registry.comparison import Comparison
 
-DbUrl = Annotated[
-    str | None, typer.Option("--database-url", help="SQLAlchemy URL [env: LOVEMACHINE_DATABASE_URL]")
-]
 Actor = Annotated[
     str | None, typer.Option("--actor", help="who is recorded in the alias history (default cli:$USER)")
 ]

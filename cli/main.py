@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import console, fail, progress_bar, settings, setup_logging, step
+from cli.common import DbUrl, console, fail, progress_bar, settings, setup_logging, step
 from lovemachine.listings import ListingEvent
 
 if TYPE_CHECKING:
@@ -31,9 +31,6 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-DbUrl = Annotated[
-    str | None, typer.Option("--database-url", help="SQLAlchemy URL [env: LOVEMACHINE_DATABASE_URL]")
-]
 ArtifactDir = Annotated[
     Path | None,
     typer.Option("--artifact-dir", help="model artifact directory [env: LOVEMACHINE_ARTIFACT_DIR]"),
@@ -255,6 +252,10 @@ register_retrain(app)
 from cli.images import register as register_images  # noqa: E402
 
 register_images(app)
+
+from cli.dsa import register as register_dsa  # noqa: E402
+
+register_dsa(app)
 
 
 # --------------------------------------------------------------------------- score

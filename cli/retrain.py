@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cli.common import console, fail, settings, setup_logging, step
+from cli.common import DbUrl, console, fail, settings, setup_logging, step
 
 if TYPE_CHECKING:
     from lovemachine.config import Settings
@@ -27,9 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("lovemachine.scheduler")
 
-DbUrl = Annotated[
-    str | None, typer.Option("--database-url", help="SQLAlchemy URL [env: LOVEMACHINE_DATABASE_URL]")
-]
 ArtifactDir = Annotated[
     Path | None,
     typer.Option("--artifact-dir", help="model artifact directory [env: LOVEMACHINE_ARTIFACT_DIR]"),

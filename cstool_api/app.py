@@ -60,7 +60,9 @@ def create_app(
     owns_broker = broker is None
     owned_store: SqlStore | None = None  # the composition root: built here, closed on shutdown
     if store is None:
-        store = owned_store = SqlStore(make_engine(settings.database_url), model_name=settings.model_name)
+        store = owned_store = SqlStore(
+            make_engine(settings.database_url), model_name=settings.model_name, dsa=settings.dsa_policy()
+        )
     broker = broker or make_broker(settings)
     state = _app_state(settings, store, broker, password_hasher)
 

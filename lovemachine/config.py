@@ -7,8 +7,10 @@ the environment. ``PUBSUB_EMULATOR_HOST`` is read by Google's client itself and 
 from pathlib import Path
 from typing import Annotated, Self
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from lovemachine.dsa.policy import DsaPolicy, load_dsa_policy
 
 DEFAULT_HOME = Path("var")
 
@@ -273,3 +275,23 @@ class Settings(BaseSettings):
         min_length=1,
         description="salt of the audit draw; change it to draw a fresh sample of the same listings",
     )
+    # -- the enforcement record (DSA): docs/dsa.md
+    dsa_policy_file: Path | None = Field(
+        default=None,
+        description="YAML with the operator's grounds per category, seller templates (ja, en), appeal "
+        "window, strike weights; unset: the built-in example policy",
+    )
+    tdb_url: str = Field(
+        default="https://transparency.dsa.ec.europa.eu",
+        description="the DSA Transparency Database's base URL (lovemachine dsa submit)",
+    )
+    tdb_attempts: int = Field(
+        default=5, ge=1, le=20, description="tries per batch before a statement is recorded as failed"
+    )
+    tdb_token: SecretStr | None = Field(
+        default=None, description="the platform's Transparency Database API token (lovemachine dsa submit)"
+    )
+
+    def dsa_policy(self) -> DsaPolicy:
+        """The operator's DSA policy (``dsa_policy_file``), or the built-in example."""
+        return load_dsa_policy(self.dsa_policy_file)

@@ -1,7 +1,7 @@
 // The CS tool page: session, header, hash router and the unsent-labels banner.
 //
-// Routes: #/queues (default), #/review/<queue>, #/rules, #/audit and #/training (lead and admin),
-// #/models (admin).
+// Routes: #/queues (default), #/review/<queue>, #/appeals, #/rules, #/enforcement, #/audit and
+// #/training (lead and admin), #/models (admin).
 // Each view module exports render(main, ctx) and may return a cleanup function, called when the route
 // changes (timers, key handlers, releasing a claim).
 
@@ -11,7 +11,9 @@ import * as outbox from './outbox.js';
 import { renderSignIn } from './signin.js';
 import { renderQueues } from './queues.js';
 import { renderReview } from './review.js';
+import { renderAppeals } from './appeals.js';
 import { renderRules } from './rules.js';
+import { renderEnforcement } from './enforcement.js';
 import { renderAudit } from './audit.js';
 import { renderTraining } from './training.js';
 import { renderModels } from './models.js';
@@ -33,6 +35,7 @@ function setUser(user, csrf) {
   $('nav').hidden = !user;
   $('whoami').hidden = !user;
   $('nav-rules').hidden = !isLead();
+  $('nav-enforcement').hidden = !isLead();
   $('nav-audit').hidden = !isLead();
   $('nav-training').hidden = !isLead();
   $('nav-models').hidden = !user || user.role !== 'admin';
@@ -74,7 +77,16 @@ async function render() {
   const { name, arg } = route();
   highlightNav(name === 'review' ? 'queues' : name);
   const ctx = { user: session.user, isLead: isLead(), navigate };
-  const views = { queues: renderQueues, review: renderReview, rules: renderRules, audit: renderAudit, training: renderTraining, models: renderModels };
+  const views = {
+    queues: renderQueues,
+    review: renderReview,
+    appeals: renderAppeals,
+    rules: renderRules,
+    enforcement: renderEnforcement,
+    audit: renderAudit,
+    training: renderTraining,
+    models: renderModels,
+  };
   const view = views[name];
   if (!view) {
     mount(main, h('div', { class: 'error-box', role: 'alert', 'data-testid': 'page-error' }, 'No such page.'));

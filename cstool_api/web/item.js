@@ -1,8 +1,11 @@
 // One review item, drawn read-only: the listing as the seller wrote it (text nodes only), the
 // model's decision (scores as bars against their thresholds, rules, reasons, model version), user
-// reports and the seller's earlier violations.
+// reports, the seller's earlier violations and active strikes, and the statements of reasons issued
+// on the version. When the seller edited the listing since, the current version is shown beside the
+// judged one, clearly labelled. The strikes, statement and listing-version blocks are shared with the
+// appeals page.
 
-import { h, fmtPrice, fmtAgo, fmtDuration, safeImageUrl } from './dom.js';
+import { h, fmtPrice, fmtAgo, fmtDuration, fmtTime, safeImageUrl } from './dom.js';
 import { API, request, serverNow } from './api.js';
 import { CATEGORIES } from './vocab.js';
 
@@ -102,28 +105,109 @@ function describe(x) {
   return parts.length ? parts.join(' — ') : JSON.stringify(x);
 }
 
+const AUTOMATION = {
+  fully: 'fully automated',
+  partially: 'partly automated (a person decided)',
+  not: 'not automated (a person found and decided it)',
+};
+
+export function automationText(a) {
+  return AUTOMATION[a] || a || '—';
+}
+
+function fmtWeight(x) {
+  const n = Number(x);
+  return Number.isFinite(n) ? n.toLocaleString(undefined, { maximumFractionDigits: 2 }) : '—';
+}
+
+/** The seller's active strikes: their weight against the suspension threshold, and each strike. */
+export function strikesView(strikes, testid) {
+  if (!strikes) return h('p', { class: 'muted', 'data-testid': testid }, 'No strike record for this seller.');
+  const over = !!strikes.over_threshold;
+  return h('div', { class: 'strikes', 'data-testid': testid, 'data-over-threshold': over ? 'true' : 'false' },
+    h('p', { class: 'strike-summary' },
+      h('strong', { 'data-testid': `${testid}-weight` }, `${fmtWeight(strikes.weight)} / ${fmtWeight(strikes.threshold)}`),
+      ' active strike weight / suspension threshold ',
+      over ? h('span', { class: 'badge badge-bad', 'data-testid': `${testid}-over` }, 'over threshold') : null),
+    list(strikes.strikes, `${testid}-list`, (s) => [
+      h('span', { class: 'badge' }, String(s.category || 'violation')),
+      ` ${s.listing_id} v${s.listing_version} · weight ${fmtWeight(s.weight)}`,
+      h('span', { class: 'muted', title: s.confirmed_at || '' }, ` · expires ${fmtTime(s.expires_at)}`),
+    ], 'No active strikes.'));
+}
+
+/** A statement of reasons (DSA Art. 17): its kind, how automated the decision was, and its text. */
+export function statementView(st, testid) {
+  return h('div', { class: 'statement', 'data-testid': testid, 'data-puid': st.puid || '', 'data-kind': st.kind || '' },
+    h('div', { class: 'statement-badges' },
+      h('span', { class: ['badge', st.kind === 'restriction' ? 'badge-bad' : 'badge-ok'], 'data-testid': `${testid}-kind` }, String(st.kind || '?')),
+      h('span', { class: 'badge', 'data-testid': `${testid}-automation` }, automationText(st.automated_decision)),
+      st.category ? h('span', { class: 'badge' }, String(st.category)) : null,
+      st.source === 'notice' ? h('span', { class: 'badge' }, 'after a notice') : null),
+    h('p', { class: 'statement-text', 'data-testid': `${testid}-text` }, st.text || '(no text)'),
+    h('p', { class: 'muted statement-meta' },
+      h('code', {}, String(st.puid || '')), ` · ${fmtTime(st.created_at)}`,
+      st.supersedes ? [' · supersedes ', h('code', {}, String(st.supersedes))] : null));
+}
+
+/**
+ * One version of a listing as a compact block, headed by `label` (e.g. "Current version (edited
+ * since)"). No images: only a review item's image proxy may load a seller's photos, so their number
+ * is shown. With `compare` (the other version), the fields that differ are marked "changed".
+ */
+export function listingVersionView(l, { label, testid, compare = null, kind = 'judged' }) {
+  const differs = (k) => !!compare && JSON.stringify(compare[k] ?? null) !== JSON.stringify(l[k] ?? null);
+  const changed = (...keys) => (keys.some(differs) ? h('span', { class: 'badge badge-warn changed' }, 'changed') : null);
+  const images = (l.image_urls || []).length;
+  return h('section', { class: ['version', `version-${kind}`], 'data-testid': testid, 'data-version': String(l.version ?? '') },
+    h('p', { class: 'version-label', 'data-testid': `${testid}-label` }, `${label} · v${l.version ?? '?'}`),
+    h('div', { class: 'version-title' },
+      h('strong', { 'data-testid': `${testid}-title` }, l.title || '(no title)'), ' ', changed('title')),
+    h('dl', { class: 'facts' },
+      h('dt', {}, 'Price'), h('dd', {}, fmtPrice(l.price, l.currency), ' ', changed('price', 'currency')),
+      h('dt', {}, 'Status'), h('dd', { 'data-testid': `${testid}-status` }, String(l.status || '—')),
+      h('dt', {}, 'Brand'), h('dd', {}, l.brand || '—', ' ', changed('brand')),
+      h('dt', {}, 'Images'), h('dd', {}, String(images), ' ', changed('image_urls'))),
+    h('p', { class: 'version-sub' }, 'Description ', changed('description')),
+    h('p', { class: 'description', 'data-testid': `${testid}-description` }, l.description || '(empty)'));
+}
+
+function judgedHead(item) {
+  const l = item.listing || {};
+  return h('p', { class: 'version-label', 'data-testid': 'item-judged-label' }, `Judged version · v${l.version ?? '?'}`);
+}
+
 export function renderItem(item) {
   const l = item.listing || {};
   const d = item.decision || {};
   const ageS = item.created_at ? (serverNow() - Date.parse(item.created_at)) / 1000 : null;
+  const current = item.current_listing || null;
+  const judged = [
+    current ? judgedHead(item) : null,
+    h('div', { class: 'item-head' },
+      h('h2', { id: 'item-title', 'data-testid': 'item-title' }, l.title || '(no title)'),
+      h('div', { class: 'badges' },
+        item.auto_hidden ? h('span', { class: 'badge badge-hidden', 'data-testid': 'item-auto-hidden', title: 'The model hid this listing; labelling it "no violation" restores it' }, 'Auto-hidden') : null,
+        l.status ? h('span', { class: 'badge', 'data-testid': 'item-listing-status' }, `listing ${l.status}`) : null,
+        h('span', { class: 'badge' }, `queue ${item.queue}`))),
+    h('dl', { class: 'facts' },
+      h('dt', {}, 'Price'), h('dd', { 'data-testid': 'item-price' }, fmtPrice(l.price, l.currency)),
+      h('dt', {}, 'Brand'), h('dd', { 'data-testid': 'item-brand' }, l.brand || '—'),
+      h('dt', {}, 'Listing'), h('dd', { 'data-testid': 'item-listing-id' }, String(l.id ?? '—')),
+      h('dt', {}, 'Seller'), h('dd', {}, String(l.seller_id ?? '—')),
+      h('dt', {}, 'Waiting'), h('dd', { title: item.created_at || '' }, ageS === null ? '—' : fmtDuration(ageS)),
+      h('dt', {}, 'Priority'), h('dd', {}, item.priority === undefined ? '—' : Number(item.priority).toFixed(3))),
+    images(item),
+    h('h3', {}, 'Description'),
+    h('p', { class: 'description', 'data-testid': 'item-description' }, l.description || '(empty)'),
+  ];
+  const mainCol = current
+    ? h('div', { class: 'item-main versions', 'data-testid': 'item-versions' },
+      h('section', { class: 'version version-judged', 'data-testid': 'item-judged-listing' }, judged),
+      listingVersionView(current, { label: 'Current version (edited since)', testid: 'item-current-listing', compare: l, kind: 'current' }))
+    : h('div', { class: 'item-main' }, judged);
   return h('article', { class: 'item', 'data-testid': 'item', 'data-item-id': String(item.id), 'aria-labelledby': 'item-title' },
-    h('div', { class: 'item-main' },
-      h('div', { class: 'item-head' },
-        h('h2', { id: 'item-title', 'data-testid': 'item-title' }, l.title || '(no title)'),
-        h('div', { class: 'badges' },
-          item.auto_hidden ? h('span', { class: 'badge badge-hidden', 'data-testid': 'item-auto-hidden', title: 'The model hid this listing; labelling it "no violation" restores it' }, 'Auto-hidden') : null,
-          l.status ? h('span', { class: 'badge', 'data-testid': 'item-listing-status' }, `listing ${l.status}`) : null,
-          h('span', { class: 'badge' }, `queue ${item.queue}`))),
-      h('dl', { class: 'facts' },
-        h('dt', {}, 'Price'), h('dd', { 'data-testid': 'item-price' }, fmtPrice(l.price, l.currency)),
-        h('dt', {}, 'Brand'), h('dd', { 'data-testid': 'item-brand' }, l.brand || '—'),
-        h('dt', {}, 'Listing'), h('dd', { 'data-testid': 'item-listing-id' }, String(l.id ?? '—')),
-        h('dt', {}, 'Seller'), h('dd', {}, String(l.seller_id ?? '—')),
-        h('dt', {}, 'Waiting'), h('dd', { title: item.created_at || '' }, ageS === null ? '—' : fmtDuration(ageS)),
-        h('dt', {}, 'Priority'), h('dd', {}, item.priority === undefined ? '—' : Number(item.priority).toFixed(3))),
-      images(item),
-      h('h3', {}, 'Description'),
-      h('p', { class: 'description', 'data-testid': 'item-description' }, l.description || '(empty)')),
+    mainCol,
     h('aside', { class: 'item-side', 'aria-label': 'Why this item is here' },
       section('Scores', 'item-scores-panel', scoreBars(d)),
       section('Decision', 'item-decision',
@@ -136,6 +220,11 @@ export function renderItem(item) {
         h('code', {}, String(r.pattern ?? `rule ${r.id}`)), ` → ${r.action || '?'} ${r.category || ''}`,
       ])),
       section('User reports', 'item-reports-panel', list(item.user_reports, 'item-reports', describe)),
+      section("Seller's strikes", 'item-strikes-panel', strikesView(item.strikes, 'item-strikes')),
+      section('Statements of reasons', 'item-statements-panel',
+        (item.statements || []).length
+          ? h('div', { 'data-testid': 'item-statements' }, item.statements.map((st) => statementView(st, 'item-statement')))
+          : h('p', { class: 'muted', 'data-testid': 'item-statements' }, 'None on this version.')),
       section("Seller's earlier violations", 'item-history-panel', list(item.seller_history, 'item-history', (x) => [
         h('span', { class: 'badge' }, String(x.category || 'violation')), ' ', String(x.title || x.listing_id || ''),
         h('span', { class: 'muted', title: x.created_at || '' }, ` ${fmtAgo(x.created_at, serverNow())}`),

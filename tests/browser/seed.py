@@ -147,3 +147,63 @@ def review_item_id(store: SqlStore, listing_id: str, queue: str) -> int:
     )
     with store.engine.connect() as conn:
         return int(conn.execute(query).scalar_one())
+
+
+# ------------------------------------------------------------------------------------ appeals
+MARKETPLACE = "marketplace"
+"""The token name complaints are forwarded under (``submitted_by``)."""
+
+
+def appeal_listing(
+    listing_id: str,
+    *,
+    seller: str,
+    version: int = 1,
+    title: str = "Leather tote bag, like new",
+    description: str = "Bought last year, used twice. Receipt included.",
+) -> Listing:
+    """A listing for an appeal case; no photos (an appeal case shows none)."""
+    return Listing(
+        id=listing_id,
+        version=version,
+        seller_id=seller,
+        title=title,
+        description=description,
+        price=18_000,
+        currency="JPY",
+        category="bags",
+        brand="Acme",
+        image_urls=[],
+    )
+
+
+def record_decision(
+    store: SqlStore, listing: Listing, action: Action, category: str = "counterfeit", score: float = 0.97
+) -> None:
+    """The model's decision on ``listing``, recorded as the worker records it (an allow has no
+    category); a hide hides the listing and issues its statement of reasons."""
+    cat = None if action is Action.ALLOW else category
+    store.record_decisions([(listing, _decision(listing, cat, score if cat else 0.0, action, []))])
+
+
+def confirm_violation(store: SqlStore, listing: Listing, *, reviewer: str) -> None:
+    """The model reports ``listing`` as counterfeit and ``reviewer`` confirms it with a label: the
+    listing is hidden, a statement of reasons names the reviewer, and the seller has a strike."""
+    record_decision(store, listing, Action.REPORT)
+    item_id = review_item_id(store, listing.id, "counterfeit")
+    store.claim_item(item_id, username=reviewer, ttl=timedelta(minutes=5))
+    store.record_label(item_id, reviewer=reviewer, label="counterfeit", note="fake logo")
+
+
+def appeal_against_label(store: SqlStore, listing: Listing, *, reviewer: str, text: str) -> int:
+    """``reviewer`` confirmed a violation on ``listing`` (``confirm_violation``) and the seller appeals
+    that restriction; returns the appeal's id."""
+    confirm_violation(store, listing, reviewer=reviewer)
+    appeal, _ = store.create_appeal(
+        appellant="seller",
+        text=text,
+        submitted_by=MARKETPLACE,
+        listing_id=listing.id,
+        listing_version=listing.version,
+    )
+    return appeal.id

@@ -237,3 +237,18 @@ def test_the_numbers_count_restrictions_automation_and_appeals(sql_store: SqlSto
     assert by_cat["counterfeit"]["appeals"] == 1 and by_cat["counterfeit"]["overturned_share"] == 1.0
     assert by_cat["counterfeit"]["median_hours_to_decide"] is not None
     assert by_cat["cash"]["restrictions"] == 1 and by_cat["cash"]["appeals"] == 0
+
+
+def test_an_overturn_restores_a_listing_edited_since_the_hide(sql_store: SqlStore) -> None:
+    v1 = make_listing("L1", 1, title="Vintage leather bag")
+    puid = hide(sql_store, v1)
+    v2 = make_listing("L1", 2, title="Vintage leather bag, receipt attached")
+    sql_store.record_decisions([(v2, make_decision(v2))])
+    assert sql_store.get_listing("L1").status == "hidden"  # type: ignore[union-attr]  # the hide carries over
+    appeal, _ = sql_store.create_appeal(
+        appellant="seller", text="genuine", submitted_by="mp", statement_puid=puid
+    )
+    _, outbox = sql_store.decide_appeal(
+        appeal.id, staff="lead-bo", outcome="overturned", reason="genuine"
+    )
+    assert sql_store.get_listing("L1").status == "visible" and len(outbox) == 1  # type: ignore[union-attr]

@@ -11,7 +11,22 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).parent / "lovemachine"
-SUBCOMMANDS = ["generate", "train", "score", "publish", "worker", "demo", "db", "db upgrade", "db current"]
+SUBCOMMANDS = [
+    "generate",
+    "train",
+    "score",
+    "publish",
+    "worker",
+    "demo",
+    "db",
+    "db upgrade",
+    "db current",
+    "dsa",
+    "dsa export",
+    "dsa submit",
+    "dsa status",
+    "dsa report",
+]
 
 
 def run(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:

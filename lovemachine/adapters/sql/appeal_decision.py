@@ -13,7 +13,7 @@ from sqlalchemy import Connection, select, update
 from lovemachine.adapters.sql._base import SqlBase, utcnow
 from lovemachine.adapters.sql.appeal_store import appeal_from_row
 from lovemachine.adapters.sql.enforcement_store import recommend_if_due
-from lovemachine.adapters.sql.statement_store import insert_statements
+from lovemachine.adapters.sql.statement_store import insert_statements, latest_restriction
 from lovemachine.adapters.sql.tables import (
     action_outbox,
     appeals,
@@ -146,7 +146,9 @@ class AppealDecisionMixin(SqlBase):
                 return label_id, None, ()
             label_id = self._appeal_label(conn, appeal, staff, reason, None, False, now)
             self._supersede_violations(conn, appeal, label_id)
-            restore = current and listing["status"] == "hidden"
+            # the hide carries over to versions edited since, unless one of them was restricted itself
+            later = current or latest_restriction(conn, appeal.listing_id, listing["version"]) is None
+            restore = listing["status"] == "hidden" and later
             plan = self._appeal_statement(conn, appeal, Kind.RESTORE, st["category"], reason, now, st["puid"])
             insert_statements(conn, [_with(plan, label_id=label_id, appeal_id=appeal.id)], now)
             if not restore:
@@ -271,9 +273,7 @@ class AppealDecisionMixin(SqlBase):
     @staticmethod
     def _set_status(conn: Connection, appeal: Appeal, status: str, now: datetime) -> None:
         conn.execute(
-            update(listings)
-            .where(listings.c.id == appeal.listing_id, listings.c.version == appeal.listing_version)
-            .values(status=status, updated_at=now)
+            update(listings).where(listings.c.id == appeal.listing_id).values(status=status, updated_at=now)
         )
 
     @staticmethod

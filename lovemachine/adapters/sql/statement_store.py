@@ -171,7 +171,13 @@ class StatementStoreMixin(SqlBase):
         done = (TdbState.SUBMITTED.value, TdbState.PRESENT.value)
         stmt = (
             update(statements)
-            .where(and_(statements.c.puid == bindparam("b_puid"), statements.c.tdb_state.not_in(done)))
+            .where(
+                and_(
+                    statements.c.puid == bindparam("b_puid"),
+                    statements.c.tdb_state != TdbState.SUBMITTED.value,
+                    statements.c.tdb_state != TdbState.PRESENT.value,
+                )
+            )
             .values(
                 tdb_state=bindparam("b_state"),
                 tdb_error=bindparam("b_error"),

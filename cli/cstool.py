@@ -179,10 +179,11 @@ def flush_outbox_command(
         typer.Option("--broker", help="'pubsub' (default here) or 'local' [env: LOVEMACHINE_BROKER]"),
     ] = None,
 ) -> None:
-    """Publish the hide/restore actions that labels queued but could not publish (broker was down)."""
+    """Publish the hide/restore actions that labels and appeals queued but could not publish (broker was
+    down), and the account actions leads confirmed."""
     from lovemachine.adapters.brokers import make_broker, topology_from
     from lovemachine.adapters.sql import SqlStore, make_engine
-    from lovemachine.services.outbox import flush_outbox
+    from lovemachine.services.outbox import flush_account_actions, flush_outbox
 
     s = settings(database_url=database_url, broker=broker or "pubsub")
     store = SqlStore(make_engine(s.database_url))
@@ -196,6 +197,9 @@ def flush_outbox_command(
             total_failed += result.failed
             if result.failed or result.published == 0:
                 break
+        accounts = flush_account_actions(store=store, broker=b, topic=s.actions_topic)
+        total_published += accounts.published
+        total_failed += accounts.failed
     finally:
         b.close()
         store.dispose()

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 from cli.common import console, progress_bar, step
 from demo.catches import Catch, measure, pct, print_catches
 from demo.cs_tool import CsToolServer
+from demo.loop_appeal import appeal
 from demo.loop_deploy import compare, promote, rollback_and_forward, scheduled_retrain
 from demo.loop_review import ACTOR, ADMIN, REVIEWER, customer_reports, review, sign_in
 from lovemachine.categories import CASH
@@ -116,6 +117,8 @@ class LoopResult:
     catches: list[Catch] = field(default_factory=list)
     both_scored: int = 0
     rolled_back_and_forward: bool = False
+    appeal: dict[str, Any] | None = None
+    """What the marketplace was told about the demo's appeal (GET /api/v1/appeals/{id})."""
     seconds: float = 0.0
 
     def catch(self, phase: str, role: str) -> Catch | None:
@@ -304,6 +307,14 @@ class Loop:
         customer_reports(self, before)
         review(self)
 
+        self.model_steps(a)  # 4-8, ending early when no challenger or no promotion
+
+        # 9. a seller appeals a hide (after the retrain: its label does not change the model story)
+        self.heading(9, "a seller appeals a hide (DSA: statement of reasons, appeal, a person decides)")
+        appeal(self, before)
+
+    def model_steps(self, a: Catch) -> None:
+        result = self.result
         # 4. the scheduled retrain
         self.heading(4, "the scheduled retrain")
         outcome = scheduled_retrain(self)
@@ -351,7 +362,7 @@ class Loop:
 
     # ------------------------------------------------------------------ steps
     def heading(self, k: int, title: str) -> None:
-        console.rule(f"[bold]{k}/8[/] {title} [dim]({time.perf_counter() - self.t0:.0f}s)[/]")
+        console.rule(f"[bold]{k}/9[/] {title} [dim]({time.perf_counter() - self.t0:.0f}s)[/]")
 
     def name(self, version: str) -> str:
         return self.names.setdefault(version, f"v{len(self.names) + 1}")

@@ -11,7 +11,7 @@ from lovemachine.adapters.sql import SqlStore
 from lovemachine.dsa.policy import DsaPolicy
 from lovemachine.dsa.statements import decision_puid
 from lovemachine.dsa.tdb import TdbStatement
-from lovemachine.errors import ConflictError, RefusedError
+from lovemachine.errors import ConflictError, NotFoundError, RefusedError
 from lovemachine.listings import Listing
 from lovemachine.policy import Action
 from tests.contract.test_sql_store import MODEL, T0, make_decision, make_listing
@@ -248,7 +248,40 @@ def test_an_overturn_restores_a_listing_edited_since_the_hide(sql_store: SqlStor
     appeal, _ = sql_store.create_appeal(
         appellant="seller", text="genuine", submitted_by="mp", statement_puid=puid
     )
-    _, outbox = sql_store.decide_appeal(
-        appeal.id, staff="lead-bo", outcome="overturned", reason="genuine"
-    )
+    _, outbox = sql_store.decide_appeal(appeal.id, staff="lead-bo", outcome="overturned", reason="genuine")
     assert sql_store.get_listing("L1").status == "visible" and len(outbox) == 1  # type: ignore[union-attr]
+
+
+def test_a_notifier_contests_a_decision_not_to_act(sql_store: SqlStore) -> None:
+    listing = make_listing("L1", title="Gift box")
+    sql_store.record_decisions([(listing, make_decision(listing))])
+    with pytest.raises(NotFoundError):  # nobody reported it: nothing a notifier could contest
+        sql_store.create_appeal(
+            appellant="notifier", text="it sells codes", submitted_by="mp", listing_id="L1", listing_version=1
+        )
+    sql_store.add_user_report(listing_id="L1", reporter_id="buyer-1", reason="codes", actor="token:mp")
+    with pytest.raises(RefusedError) as err:
+        sql_store.create_appeal(
+            appellant="notifier", text="it sells codes", submitted_by="mp", listing_id="L1", listing_version=1
+        )
+    assert err.value.code == "not_decided"
+    label(sql_store, listing, "no_violation", reviewer="ann", queue="user_reports")
+    appeal, _ = sql_store.create_appeal(
+        appellant="notifier", text="it sells codes", submitted_by="mp", listing_id="L1", listing_version=1
+    )
+    assert (appeal.contested, appeal.original_decider, appeal.statement_puid) == ("no_action", "ann", None)
+    with pytest.raises(RefusedError) as err:
+        sql_store.decide_appeal(appeal.id, staff="lead-bo", outcome="overturned", reason="codes inside")
+    assert err.value.code == "category_required"
+    decided, outbox = sql_store.decide_appeal(
+        appeal.id, staff="lead-bo", outcome="overturned", reason="codes inside", category="cash"
+    )
+    assert sql_store.get_listing("L1").status == "hidden" and len(outbox) == 1  # type: ignore[union-attr]
+    st = sql_store.get_statement(decided.statement_out_puid or "")
+    assert st is not None and (st.kind, st.source, st.automated_decision, st.category) == (
+        "restriction",
+        "notice",
+        "not",
+        "cash",
+    )
+    assert st.tdb is not None and st.tdb["source_type"] == "SOURCE_ARTICLE_16"

@@ -71,8 +71,24 @@ def test_the_loop_learns_the_new_slang_and_promotes_it(tmp_path: Path) -> None:
         labels = store.labels_for_training()
         assert len(labels) >= DEMO.min_labels
         assert {x.label.source for x in labels} == {"cs", "audit"}
-        assert {x.label.reviewer for x in labels} == {"cs-ann"}
+        assert {x.label.reviewer for x in labels} <= {"cs-ann", "ops-kai"}  # the reviewer; the appeal's lead
         assert result.reports > 0 and result.labels.get("user_reports", 0) > 0
+
+        # a seller's appeal against a hide, decided by a person who did not make the decision
+        told = result.appeal
+        assert told is not None and told["decided_by_human"] and told["reason"]
+        appeal = store.get_appeal(told["id"])
+        assert appeal is not None and appeal.decided_by == "ops-kai" != appeal.original_decider
+        assert appeal.outcome == told["outcome"] and appeal.statement_puid is not None
+        contested = store.get_statement(appeal.statement_puid)
+        assert (
+            contested is not None
+            and contested.kind == "restriction"
+            and contested.automated_decision == "fully"
+        )
+        if appeal.outcome == "overturned":
+            restored = store.get_statement(told["statement_out_puid"])
+            assert restored is not None and restored.supersedes == appeal.statement_puid
 
         # shadow decisions on the second stream, by the challenger only
         assert store.count_shadow_decisions(v2) == DEMO.stream_n

@@ -62,30 +62,7 @@ def appeal(loop: Loop, rows: Sequence[LabelledListing]) -> dict[str, Any] | None
         created.raise_for_status()
         appeal_id, due = created.json()["id"], created.json()["due_at"][:16]
         console.print(f"[green]✓[/] the seller appealed (POST /api/v1/appeals → #{appeal_id}, due {due})")
-        case = loop.admin.post("/api/v1/appeals/next")
-        case.raise_for_status()
-        decider = case.json()["original_decider"]
-        if decider == REVIEWER:
-            offered = loop.reviewer.post("/api/v1/appeals/next")
-            console.print(
-                f"  {REVIEWER} confirmed the hide, so the appeals queue never offers it to her "
-                f"(POST /appeals/next → {offered.status_code}); {ADMIN} takes it",
-                highlight=False,
-            )
-        else:
-            console.print(
-                f"  the original decision was {decider}'s; {ADMIN} takes the appeal", highlight=False
-            )
-        violation = next((c for c in CATEGORIES if row.labels.get(c)), None)
-        outcome, reason = (
-            ("upheld", f"The listing breaks the rules on {violation}; the hide stands.")
-            if violation
-            else ("overturned", "Nothing in the listing breaks our rules; it is restored.")
-        )
-        decision = loop.admin.post(
-            f"/api/v1/appeals/{appeal_id}/decision", json={"outcome": outcome, "reason": reason}
-        )
-        decision.raise_for_status()
+        lead_decides(loop, appeal_id, row)
         told = marketplace.get(f"/api/v1/appeals/{appeal_id}")
         told.raise_for_status()
         out: dict[str, Any] = told.json()
@@ -104,3 +81,30 @@ def appeal(loop: Loop, rows: Sequence[LabelledListing]) -> dict[str, Any] | None
     )
     loop.result.appeal = out
     return out
+
+
+def lead_decides(loop: Loop, appeal_id: int, row: LabelledListing) -> None:
+    """The lead takes the appeal (the reviewer who confirmed the hide is never offered it) and decides
+    it by the generator's truth, with a written reason."""
+    case = loop.admin.post("/api/v1/appeals/next")
+    case.raise_for_status()
+    decider = case.json()["original_decider"]
+    if decider == REVIEWER:
+        offered = loop.reviewer.post("/api/v1/appeals/next")
+        console.print(
+            f"  {REVIEWER} confirmed the hide, so the appeals queue never offers it to her "
+            f"(POST /appeals/next → {offered.status_code}); {ADMIN} takes it",
+            highlight=False,
+        )
+    else:
+        console.print(f"  the original decision was {decider}'s; {ADMIN} takes the appeal", highlight=False)
+    violation = next((c for c in CATEGORIES if row.labels.get(c)), None)
+    outcome, reason = (
+        ("upheld", f"The listing breaks the rules on {violation}; the hide stands.")
+        if violation
+        else ("overturned", "Nothing in the listing breaks our rules; it is restored.")
+    )
+    decision = loop.admin.post(
+        f"/api/v1/appeals/{appeal_id}/decision", json={"outcome": outcome, "reason": reason}
+    )
+    decision.raise_for_status()

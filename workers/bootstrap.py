@@ -97,7 +97,9 @@ def build_worker(
     on_batch: Callable[[BatchOutcome], None] | None = None,
 ) -> Worker:
     store = store or SqlStore(
-        make_engine(settings.database_url), audit_sample=audit_sample_from(settings), dsa=settings.dsa_policy()
+        make_engine(settings.database_url),
+        audit_sample=audit_sample_from(settings),
+        dsa=settings.dsa_policy(),
     )
     topology = topology_from(settings)
     broker.ensure_topology(topology)

@@ -228,7 +228,6 @@ def plan_label(
         auto_hidden=auto_hidden,
         violation_confirmed_elsewhere=violation_confirmed_elsewhere,
     )
-    outbox = None
     statement = None
     if effect.action is not None and dsa is not None:
         statement = label_statement(
@@ -245,27 +244,10 @@ def plan_label(
             now=now,
             supersedes=restriction_puid,
         )
+    outbox = None
     if effect.action is not None:
-        message = ModerationAction(
-            listing_id=listing_id,
-            listing_version=listing_version,
-            action=effect.action,
-            scores=dict(decision.scores) if decision is not None else {},
-            reasons=[cs_reason(effect.action, label)],
-            model_version=decision.model_version if decision is not None else CS_MODEL_VERSION,
-            decided_at=now,
-            statement_puid=statement.puid if statement is not None else None,
-        )
-        outbox = OutboxMessagePlan(
-            action=effect.action,
-            payload=message.model_dump(mode="json"),
-            attributes={
-                "action": effect.action,
-                "listing_id": message.listing_id,
-                "model_version": message.model_version,
-                "source": "cs",
-            },
-        )
+        puid = statement.puid if statement is not None else None
+        outbox = cs_action(effect.action, label, listing_id, listing_version, decision, now, puid)
     return LabelPlan(
         violation=effect.violation,
         category=effect.category,
@@ -283,6 +265,39 @@ def plan_label(
             "statement_puid": statement.puid if statement is not None else None,
         },
         statement=statement,
+    )
+
+
+def cs_action(
+    action: str,
+    label: str,
+    listing_id: str,
+    listing_version: int,
+    decision: Decision | None,
+    now: datetime,
+    statement_puid: str | None,
+) -> OutboxMessagePlan:
+    """The moderation action a CS label queues: the decision's scores and model version (``cs-review``
+    when no model decided), a ``cs: ...`` reason, the statement's puid."""
+    message = ModerationAction(
+        listing_id=listing_id,
+        listing_version=listing_version,
+        action=action,  # type: ignore[arg-type]
+        scores=dict(decision.scores) if decision is not None else {},
+        reasons=[cs_reason(action, label)],
+        model_version=decision.model_version if decision is not None else CS_MODEL_VERSION,
+        decided_at=now,
+        statement_puid=statement_puid,
+    )
+    return OutboxMessagePlan(
+        action=action,
+        payload=message.model_dump(mode="json"),
+        attributes={
+            "action": action,
+            "listing_id": message.listing_id,
+            "model_version": message.model_version,
+            "source": "cs",
+        },
     )
 
 

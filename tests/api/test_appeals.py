@@ -98,3 +98,26 @@ def test_the_original_reviewer_is_refused_and_tokens_need_the_scope(
     assert r.status_code == 403 and r.json()["error"]["code"] == "own_decision"
     r = mp.post("/api/v1/appeals", json={**body, "appellant": "judge"})
     assert r.status_code == 422
+
+
+def test_a_cs_hide_carries_its_statement_to_the_marketplace(
+    login: Login, app: FastAPI, seeder: Seeder, broker: LocalBroker, settings: Settings
+) -> None:
+    listing = seeder.decide("counterfeit", 0.8, Action.REPORT)
+    item = seeder.item_id(listing)
+    agent = login("agent", "ann")
+    assert agent.post(f"/api/v1/items/{item}/claim").status_code == 200
+    assert agent.post(f"/api/v1/items/{item}/label", json={"label": "counterfeit"}).status_code == 201
+    [hide] = [m for m in pull_actions(broker, settings) if m["data"]["action"] == "hide"]
+    puid = hide["data"]["statement_puid"]
+    assert puid and puid.startswith("lm-l-")
+    mp = marketplace(app, login("admin", "root"), "statements:read")
+    st = mp.get(f"/api/v1/statements/{puid}").json()
+    assert (st["kind"], st["automated_decision"], st["source"]) == (
+        "restriction",
+        "partially",
+        "own_initiative",
+    )
+    detail = agent.get(f"/api/v1/items/{item}").json()
+    assert [s["puid"] for s in detail["statements"]] == [puid]
+    assert detail["strikes"]["weight"] == 3.0 and detail["current_listing"] is None

@@ -337,8 +337,16 @@ def worker(
         w = build_worker(s, broker=b)
     except LovemachineError as exc:
         fail(str(exc))
+    server = None
+    if s.metrics_port >= 0:
+        try:
+            server = w.serve_metrics(s.metrics_port)
+        except OSError as exc:
+            fail(f"cannot serve /metrics on port {s.metrics_port} ({exc}); set LOVEMACHINE_METRICS_PORT")
     console.print(
-        f"worker: model {w.provider.get().version}, subscription {s.listing_subscription}; Ctrl-C to stop"
+        f"worker: model {w.provider.get().version}, subscription {s.listing_subscription}"
+        + (f", /metrics /healthz /readyz on :{server.port}" if server is not None else "")
+        + "; Ctrl-C to stop"
     )
     # the broker closes within the same grace period; exit 0 after SIGTERM/SIGINT, 1 when the worker
     # stopped by itself (its streams failed for good: Pub/Sub down past pubsub_give_up_s, NotFound...)
@@ -347,6 +355,9 @@ def worker(
         totals = run_until_signalled(w, grace_s=s.worker_grace_s, close=close)
     except WorkerFailedError as exc:
         fail(f"worker stopped by itself: {exc} ({exc.totals.acked} acked); exiting non-zero to be restarted")
+    finally:
+        if server is not None:
+            server.stop()
     console.print(
         f"worker stopped: {totals.acked} acked, {totals.nacked} nacked, {totals.dead_lettered} dead-lettered"
     )

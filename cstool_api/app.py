@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from cstool_api.errors import install_error_handlers
+from cstool_api.metrics import router as metrics_router
 from cstool_api.middleware import install_request_limits
 from cstool_api.openapi import install_docs, install_openapi
 from cstool_api.routes import admin, appeals, deploy, images, review, rules, session
@@ -104,6 +105,7 @@ def create_app(
     app.include_router(misc_router, prefix=API_PREFIX)
     app.include_router(training_router, prefix=API_PREFIX)
     app.include_router(health_router)
+    app.include_router(metrics_router)
     _mount_web(app, web_dir)
     return app
 

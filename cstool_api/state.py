@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from cstool_api.security import LoginThrottle, Passwords
 from lovemachine.config import Settings
@@ -17,6 +18,8 @@ class AppState:
     broker: Broker
     passwords: Passwords
     throttle: LoginThrottle
+    metrics_registry: Any = None
+    """The Prometheus registry ``/metrics`` serves (built on first scrape; ``cstool_api.metrics``)."""
 
     @property
     def claim_ttl(self) -> timedelta:

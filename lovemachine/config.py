@@ -275,6 +275,12 @@ class Settings(BaseSettings):
         min_length=1,
         description="salt of the audit draw; change it to draw a fresh sample of the same listings",
     )
+    metrics_port: int = Field(
+        default=9464,
+        ge=-1,
+        le=65535,
+        description="`lovemachine worker`: /metrics, /healthz, /readyz on this port (0: a free one; -1: off)",
+    )
     # -- the enforcement record (DSA): docs/dsa.md
     dsa_policy_file: Path | None = Field(
         default=None,

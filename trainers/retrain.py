@@ -37,6 +37,7 @@ from lovemachine.errors import (  # re-exported: callers import them from here t
     RetrainError as RetrainError,
 )
 from lovemachine.images import ImageScorer
+from lovemachine.monitoring.drift import METRICS_KEY as REFERENCE_KEY
 from lovemachine.ports import ModelVersionRecord, TrainingStore
 from lovemachine.registry import new_model_version, save_artifact
 from lovemachine.registry.aliases import Alias
@@ -199,6 +200,7 @@ class _Job:
             "calibration": cfg.train.calibration,
             "deep": cfg.train.deep,
             "deep_share_valid": round(fitted.deep_share_valid, 4),
+            REFERENCE_KEY: fitted.reference_scores,
             "base_rates": rates.to_dict(),
             "dataset_snapshot": {"id": snapshot_id, "sha256": snap.sha256, **provenance_summary(snap)},
             "training_run_id": run_id,

@@ -24,6 +24,7 @@ from lovemachine.classifiers.novelty import novelty_threshold
 from lovemachine.features.text import listing_text
 from lovemachine.images import ImageScorer
 from lovemachine.listings import LabelledListing
+from lovemachine.monitoring.drift import METRICS_KEY as REFERENCE_KEY, reference_distribution
 from lovemachine.policy import Policy
 from lovemachine.policy.thresholds import (
     DEFAULT_BASE_RATES,
@@ -111,6 +112,9 @@ class Fitted:
     """Out-of-sample scores of the validation rows (what the thresholds were chosen on)."""
     deep_share_valid: float = 0.0
     """Share of validation rows the cascade routed to the deep tier."""
+    reference_scores: dict[str, list[float]] | None = None
+    """Per category, the validation scores' distribution at the live base rates: workers measure
+    score drift against it (``lovemachine.monitoring.drift``)."""
 
 
 def writer_groups(rows: Sequence[LabelledListing]) -> list[str | None] | None:
@@ -164,7 +168,13 @@ def fit(
     )
     say("choosing thresholds on the validation split")
     policy = Policy(select_thresholds(y_va, s_va, config.threshold_spec(), CATEGORIES, valid_groups))
-    return Fitted(model=model, policy=policy, valid_scores=s_va, deep_share_valid=cf.deep_share_valid)
+    return Fitted(
+        model=model,
+        policy=policy,
+        valid_scores=s_va,
+        deep_share_valid=cf.deep_share_valid,
+        reference_scores=reference_distribution(s_va, y_va, config.base_rates),
+    )
 
 
 def _fit_deep(
@@ -240,6 +250,7 @@ def train(
         "report_precision_target": config.report_precision,
         "thresholds_from": config.threshold_spec().to_dict(),
         "test": category_metrics(y_te, s_te, CATEGORIES, fitted.policy),
+        REFERENCE_KEY: fitted.reference_scores,
         "calibration": config.calibration,
         "expected_calibration_error": {
             c: round(expected_calibration_error(y_te[:, k], s_te[:, k]), 4) for k, c in enumerate(CATEGORIES)

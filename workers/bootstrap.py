@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
@@ -26,6 +26,7 @@ from lovemachine.registry.aliases import Alias
 from lovemachine.review.audit import audit_sample_from
 from workers.consumer import BatchingConsumer
 from workers.handler import ListingHandler, RetryPolicy
+from workers.metrics import MetricsServer, WorkerCollector, WorkerMetrics
 from workers.outbox_sweeper import OutboxSweeper
 from workers.outcome import BatchOutcome
 from workers.provider import ScorerProvider
@@ -50,6 +51,32 @@ class Worker:
     store: SqlStore
     shadow: ShadowScorer | None = None
     sweeper: OutboxSweeper | None = None
+    image_scorer: ImageScorer | None = None
+    metrics: WorkerMetrics = field(default_factory=WorkerMetrics)
+    """This worker's Prometheus registry and metrics (``serve_metrics`` exposes them)."""
+
+    def serve_metrics(self, port: int, host: str = "0.0.0.0") -> MetricsServer:
+        """``/metrics``, ``/healthz`` (the pull streams live) and ``/readyz`` (a model loaded, the
+        database answering) on ``host:port`` (0: a free port, ``.port`` says which)."""
+        return MetricsServer(
+            self.metrics.registry, healthy=self.healthy, ready=self.ready, host=host, port=port
+        ).start()
+
+    def healthy(self) -> tuple[bool, str]:
+        if self.consumer.failure is not None:
+            return False, f"streaming pull failed: {self.consumer.failure}"
+        return True, "ok"
+
+    def ready(self) -> tuple[bool, str]:
+        try:
+            version = self.provider.version
+        except Exception as exc:
+            return False, f"no model: {exc}"
+        try:
+            self.store.ping()
+        except Exception as exc:
+            return False, f"database unreachable: {type(exc).__name__}"
+        return True, f"ok: {version}"
 
     def start(self) -> Worker:
         """Start polling for alias moves and rules, the shadow, then the consumer and the sweeper."""
@@ -124,7 +151,11 @@ def build_worker(
         if settings.shadow_enabled
         else None
     )
+    metrics = WorkerMetrics()
+    if shadow is not None:
+        shadow.on_compared = metrics.shadowed
     handler = ListingHandler(
+        metrics=metrics,
         scorer=provider.get,
         store=store,
         broker=broker,
@@ -161,7 +192,17 @@ def build_worker(
     if shadow is not None and settings.shadow_yield_backlog:
         yield_at = settings.shadow_yield_backlog
         shadow.busy = lambda: consumer.backlog() >= yield_at  # the champion is catching up: yield
-    return Worker(consumer=consumer, provider=provider, store=store, shadow=shadow, sweeper=sweeper)
+    worker = Worker(
+        consumer=consumer,
+        provider=provider,
+        store=store,
+        shadow=shadow,
+        sweeper=sweeper,
+        image_scorer=image_scorer,
+        metrics=metrics,
+    )
+    metrics.registry.register(WorkerCollector(worker, metrics))
+    return worker
 
 
 def _bounded(fn: Callable[[], object], deadline: float) -> None:

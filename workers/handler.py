@@ -39,11 +39,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tenacity import (
     RetryCallState,
@@ -61,6 +61,9 @@ from lovemachine.ports import Broker, DecisionStore, ReceivedMessage, RecordedDe
 from lovemachine.services.scoring import Scorer
 from workers.outcome import BatchOutcome
 from workers.publishing import STOP_GRACE_S, action_message, await_confirmations, classify, publish
+
+if TYPE_CHECKING:
+    from workers.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,6 +98,8 @@ class _Batch:
     def __init__(self, messages: Sequence[ReceivedMessage]) -> None:
         self.messages = list(messages)
         self.out = BatchOutcome()
+        self.occurred: dict[tuple[str, int], datetime] = {}
+        """When each valid listing event occurred (for end-to-end latency and time to hide)."""
         self._settled: set[int] = set()
 
     def settled(self, m: ReceivedMessage) -> bool:
@@ -128,7 +133,8 @@ class ListingHandler:
         store: DecisionStore,
         broker: Broker,
         topology: Topology,
-        shadow: Callable[[Sequence[Listing]], object] | None = None,
+        shadow: Callable[[Sequence[Listing], Mapping[tuple[str, int], str]], object] | None = None,
+        metrics: WorkerMetrics | None = None,
         retry: RetryPolicy | None = None,
     ) -> None:
         self._scorer = scorer
@@ -136,6 +142,7 @@ class ListingHandler:
         self._broker = broker
         self._t = topology
         self._shadow = shadow
+        self._metrics = metrics
         self._retry = retry or RetryPolicy()
         self._stopping = threading.Event()
         self._stop_deadline = float("inf")
@@ -154,6 +161,7 @@ class ListingHandler:
         return self._stopping.is_set()
 
     def handle_batch(self, messages: Sequence[ReceivedMessage]) -> BatchOutcome:
+        t0 = time.perf_counter()
         batch = _Batch(messages)
         try:
             self._handle(batch)
@@ -161,6 +169,11 @@ class ListingHandler:
             log.info("released %d held messages (nacked)", len(batch.unsettled()))
         for m in batch.unsettled():  # whatever path was taken, every message is settled once
             batch.nack(m)
+        if self._metrics is not None:
+            out = batch.out
+            self._metrics.batch(
+                len(messages), out.acked, out.nacked, out.transient_retries, time.perf_counter() - t0
+            )
         return batch.out
 
     # ------------------------------------------------------------------ steps
@@ -169,9 +182,12 @@ class ListingHandler:
         invalid: list[tuple[ReceivedMessage, Exception]] = []
         for m in batch.messages:
             try:
-                valid.append((m, parse_event(m.data).listing))
+                event = parse_event(m.data)
             except InvalidEventError as exc:
                 invalid.append((m, exc))
+                continue
+            valid.append((m, event.listing))
+            batch.occurred[(event.listing.id, event.listing.version)] = event.occurred_at
         if invalid:
             self._dead_letter(batch, invalid)
         if not valid:
@@ -228,6 +244,8 @@ class ListingHandler:
                 pt = getattr(m, "publish_time", None)
                 if pt is not None:
                     batch.out.latency.add((now - pt).total_seconds())
+        if self._metrics is not None:
+            self._metrics.decided([r.decision for r in recorded if r.created], batch.occurred, now)
         for r in recorded:
             if r.created:
                 batch.out.decided += 1
@@ -237,7 +255,7 @@ class ListingHandler:
                 batch.out.redelivered_already_decided += 1
         if self._shadow is not None:
             try:
-                self._shadow(listings)
+                self._shadow(listings, {(d.listing_id, d.listing_version): d.action.value for d in scored})
             except Exception:  # the shadow must never fail the champion's path
                 log.exception("could not hand %d listings to the shadow", len(listings))
 
@@ -362,6 +380,8 @@ class ListingHandler:
                 log.warning("dead-lettered message %s (%s)", m.message_id, attrs["error_code"])
                 if batch.ack(m):
                     batch.out.dead_lettered += 1
+                    if self._metrics is not None:
+                        self._metrics.dead_letter(attrs["error_code"])
             if failed:
                 exc = next(iter(failed.values()))
                 raise BrokerUnavailableError(

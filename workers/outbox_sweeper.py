@@ -39,6 +39,8 @@ class SweeperStats:
     published: int = 0
     failed_sweeps: int = 0
     last_error: str | None = None
+    backlog: int = 0
+    """Actions the last sweep found unpublished and could not publish (0 after a clean sweep)."""
 
 
 class OutboxSweeper:
@@ -65,6 +67,7 @@ class OutboxSweeper:
         self.margin_s = max(60.0, min_age_s)
         """How far before the previous cutoff a sweep looks again (decisions committed just after it)."""
         self.stats = SweeperStats()
+        self._confirmed_last = 0
         self._after: datetime | None = None
         self._stop = threading.Event()
         self._stop_deadline = float("inf")
@@ -107,16 +110,22 @@ class OutboxSweeper:
         now = datetime.now(UTC)
         cutoff = now - timedelta(seconds=self.min_age_s)
         after = self._after or now - timedelta(seconds=self.lookback_s)
-        total = 0
+        total = found = 0
         while True:
             if self._stop.is_set():
                 return total  # unfinished: the next sweep (or worker) starts from the same place
             pending = self._store.unpublished_actions(
                 decided_before=cutoff, decided_after=after, limit=self.batch_size
             )
-            total += self._publish(pending)  # flagged now, so the next read moves on
+            found += len(pending)
+            try:
+                total += self._publish(pending)  # flagged now, so the next read moves on
+            except Exception:
+                self.stats.backlog = found - total - self._confirmed_last
+                raise
             if len(pending) < self.batch_size:
                 break
+        self.stats.backlog = found - total
         self.stats.sweeps += 1
         self._after = cutoff - timedelta(seconds=self.margin_s)
         if total:
@@ -124,6 +133,7 @@ class OutboxSweeper:
         return total
 
     def _publish(self, pending: list[Decision]) -> int:
+        self._confirmed_last = 0
         if not pending:
             return 0
         futures = {
@@ -139,6 +149,7 @@ class OutboxSweeper:
         }
         failed = await_confirmations(futures, "sweep actions", stop_deadline=lambda: self._stop_deadline)
         confirmed = [k for k in futures if k not in failed]
+        self._confirmed_last = len(confirmed)
         self._store.mark_actions_published(confirmed)  # what the broker has, even if some failed
         self.stats.published += len(confirmed)
         if failed:

@@ -23,13 +23,14 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from lovemachine.errors import LovemachineError
 from lovemachine.images import ImageScorer
 from lovemachine.listings import Listing
+from lovemachine.policy import Decision
 from lovemachine.ports import ModelRegistry, ShadowDecisionStore
 from lovemachine.registry import LoadedModel
 from lovemachine.registry.aliases import Alias
@@ -49,6 +50,9 @@ class ShadowStats:
     skipped_backlog: int = 0
     skipped_busy: int = 0
     skipped_no_challenger: int = 0
+    agree: int = 0
+    """Shadow decisions whose action equals the champion's on the same listing version."""
+    disagree: int = 0
     refused: str | None = None
     """The challenger version that failed to load, and why."""
     last_error: str | None = None
@@ -79,7 +83,11 @@ class ShadowScorer:
         self._refresh = refresh_seconds
         self._image_scorer = image_scorer
         self._retry_refused_s = retry_refused_s
-        self._queue: queue.Queue[list[Listing]] = queue.Queue(maxsize=max_pending)
+        self._queue: queue.Queue[tuple[list[Listing], dict[tuple[str, int], str]]] = queue.Queue(
+            maxsize=max_pending
+        )
+        self.on_compared: Callable[[str, int, int], None] | None = None
+        """Called with (challenger version, agreeing, disagreeing) after each batch (metrics)."""
         self._model: LoadedModel | None = None
         self._checked_at = float("-inf")
         self._refused: tuple[str, float] | None = None  # (version, retry after)
@@ -111,13 +119,16 @@ class ShadowScorer:
         return False
 
     # ------------------------------------------------------------------ the batch path's side
-    def submit(self, listings: Sequence[Listing]) -> bool:
-        """Queue a batch the champion has decided; never blocks, never raises. Starts the thread if
-        nobody did (a caller that starts only the consumer still gets its shadow)."""
+    def submit(
+        self, listings: Sequence[Listing], champion_actions: Mapping[tuple[str, int], str] | None = None
+    ) -> bool:
+        """Queue a batch the champion has decided (``champion_actions``: its action per listing version,
+        to count agreement); never blocks, never raises. Starts the thread if nobody did (a caller that
+        starts only the consumer still gets its shadow)."""
         try:
             if self._thread is None:
                 self.start()
-            self._queue.put_nowait(list(listings))
+            self._queue.put_nowait((list(listings), dict(champion_actions or {})))
             return True
         except queue.Full:
             self.stats.skipped_backlog += len(listings)
@@ -134,11 +145,13 @@ class ShadowScorer:
             except queue.Empty:
                 continue
             try:
-                self.score(batch)
+                self.score(*batch)
             finally:
                 self._queue.task_done()
 
-    def score(self, batch: Sequence[Listing]) -> None:
+    def score(
+        self, batch: Sequence[Listing], champion_actions: Mapping[tuple[str, int], str] | None = None
+    ) -> None:
         """Score one batch with the challenger and store the decisions (the thread's work; tests may
         call it directly). Logs and counts every failure instead of raising."""
         if self.busy is not None and self.busy():
@@ -155,12 +168,23 @@ class ShadowScorer:
             self.stats.scored += len(decisions)
             self.stats.stored += self._store.record_shadow_decisions(decisions)
             self.stats.batches += 1
+            self._compare(model.version, decisions, champion_actions or {})
         except Exception as exc:
             self.stats.failed_batches += 1
             self.stats.last_error = f"{type(exc).__name__}: {exc}"
             log.warning("shadow scoring of %d listings failed: %s", len(batch), exc, exc_info=True)
         finally:
             self.stats.seconds += time.perf_counter() - t0
+
+    def _compare(
+        self, version: str, decisions: Sequence[Decision], champion: Mapping[tuple[str, int], str]
+    ) -> None:
+        known = [d for d in decisions if (d.listing_id, d.listing_version) in champion]
+        agree = sum(d.action.value == champion[(d.listing_id, d.listing_version)] for d in known)
+        self.stats.agree += agree
+        self.stats.disagree += len(known) - agree
+        if self.on_compared is not None and known:
+            self.on_compared(version, agree, len(known) - agree)
 
     def _challenger(self) -> LoadedModel | None:
         if time.monotonic() - self._checked_at < self._refresh:

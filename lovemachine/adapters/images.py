@@ -28,7 +28,7 @@ holds the scorer and the factories every image path uses (``fetcher_from``, ``sc
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
@@ -69,6 +69,9 @@ class NsfwImageScorer:
         self.batch_size = batch_size
         self.cache_size = cache_size
         self._cache: OrderedDict[str, float] = OrderedDict()
+        self.fetch_counts: Counter[str] = Counter()
+        """Images by outcome since start: scored, refused (an address or scheme not allowed), failed
+        (timeout, HTTP error, not an image, the model failed); cache hits are not fetches."""
         self._lock = threading.Lock()
         self._classifier: NSFWClassifier | None = None
         self._pool: ThreadPoolExecutor | None = None
@@ -124,17 +127,23 @@ class NsfwImageScorer:
         """Classify in batches as fetches complete, so the model works while slow hosts answer."""
         scores: dict[str, float] = {}
         batch: list[FetchResult] = []
+        fetched = 0
         for r in self._fetched(urls):
             if r.image is None:
                 errors[r.url] = r.error or f"image {short_url(r.url)} not scored: no image"
+                with self._lock:
+                    self.fetch_counts["refused" if r.refused else "failed"] += 1
                 continue
             batch.append(r)
+            fetched += 1
             if len(batch) == self.batch_size:
                 scores.update(self._classify(batch, errors))
                 batch = []
         if batch:
             scores.update(self._classify(batch, errors))
         with self._lock:
+            self.fetch_counts["scored"] += len(scores)
+            self.fetch_counts["failed"] += fetched - len(scores)  # fetched, but the model failed on them
             for url, s in scores.items():
                 self._cache[url] = s
             while len(self._cache) > self.cache_size:

@@ -15,7 +15,8 @@ from lovemachine.listings import Listing
 from lovemachine.policy import Decision
 from lovemachine.ports.deploy import DeployStore
 from lovemachine.ports.enforcement import EnforcementRecord
-from lovemachine.ports.outbox import ActionOutbox
+from lovemachine.ports.outbox import AccountActionOutbox, ActionOutbox
+from lovemachine.ports.quality import QualityStore
 from lovemachine.ports.registry import ModelVersionRecord
 from lovemachine.retraining import TrainingRun
 from lovemachine.review.records import (
@@ -233,6 +234,11 @@ class HealthStore(Protocol):
         """Raise if the database cannot answer (health checks)."""
 
 
+class OpsStore(Protocol):
+    def ops_counts(self) -> Any:
+        """Aggregates for ``/metrics`` (``lovemachine.adapters.sql.ops_store.OpsCounts``)."""
+
+
 class CsToolStore(
     ReviewStore,
     StaffStore,
@@ -243,7 +249,10 @@ class CsToolStore(
     HealthStore,
     DeployStore,
     ActionOutbox,
+    AccountActionOutbox,
     EnforcementRecord,
+    OpsStore,
+    QualityStore,
     Protocol,
 ):
     """Everything the CS tool calls on its store (``cstool_api.state.AppState.store``)."""

@@ -34,6 +34,7 @@ SCOPES: Final[tuple[str, ...]] = (
     "audit:read",
     "appeals:write",
     "statements:read",
+    "metrics:read",
 )
 """What a bearer API token may be granted. No scope allows labelling: only people label."""
 

@@ -280,7 +280,7 @@ def test_a_challenger_that_raises_is_logged_and_skipped(
     assert shadow.stats.failed_batches == 1 and "challenger bug" in (shadow.stats.last_error or "")
     assert count(live_store, shadow_decisions) == 0
 
-    def raising(_listings: object) -> None:
+    def raising(_listings: object, _actions: object = None) -> None:
         raise RuntimeError("shadow queue exploded")
 
     handler = ListingHandler(

@@ -316,6 +316,7 @@ def _worker_env(emulator_host: str, topology: Topology, database_url: str) -> di
             EMULATOR_ENV: emulator_host,
             "LOVEMACHINE_GCP_PROJECT": TEST_PROJECT,
             "LOVEMACHINE_DATABASE_URL": database_url,
+            "LOVEMACHINE_METRICS_PORT": "0",
             "LOVEMACHINE_LISTING_TOPIC": topology.listing_topic,
             "LOVEMACHINE_LISTING_SUBSCRIPTION": topology.listing_subscription,
             "LOVEMACHINE_ACTIONS_TOPIC": topology.actions_topic,

@@ -16,6 +16,7 @@ from lovemachine.adapters.sql.decision_store import DecisionStoreMixin
 from lovemachine.adapters.sql.enforcement_store import EnforcementStoreMixin
 from lovemachine.adapters.sql.label_store import LabelStoreMixin
 from lovemachine.adapters.sql.live_quality_store import LiveQualityStoreMixin
+from lovemachine.adapters.sql.ops_store import OpsStoreMixin
 from lovemachine.adapters.sql.registry_store import RegistryStoreMixin
 from lovemachine.adapters.sql.report_store import ReportStoreMixin
 from lovemachine.adapters.sql.review_store import ReviewStoreMixin
@@ -42,5 +43,6 @@ class SqlStore(
     AppealStoreMixin,
     AppealDecisionMixin,
     EnforcementStoreMixin,
+    OpsStoreMixin,
 ):
     """``SqlStore(make_engine(url), model_name="lovemachine")``; call ``dispose()`` when done."""

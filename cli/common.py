@@ -70,3 +70,14 @@ DbUrl = Annotated[
     str | None, typer.Option("--database-url", help="SQLAlchemy URL [env: LOVEMACHINE_DATABASE_URL]")
 ]
 """The ``--database-url`` option every command that opens the database takes."""
+
+
+def shown_url(url: str) -> str:
+    """A database URL safe to print: the password masked (logs of a migrations Job are read widely)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable database URL)"

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from cli.common import DbUrl, console, fail, settings, setup_logging
+from cli.common import DbUrl, console, fail, settings, setup_logging, shown_url
 
 PASSWORD_ENV = "LOVEMACHINE_STAFF_PASSWORD"
 MIN_PASSWORD = 12
@@ -77,7 +77,7 @@ def serve(
         try:
             upgrade(s.database_url)
         except Exception as exc:
-            fail(f"migration failed on {s.database_url}: {exc}")
+            fail(f"migration failed on {shown_url(s.database_url)}: {exc}")
     if s.broker == "local":
         console.print(
             "[yellow]note:[/] broker 'local' lives in this process: hide/restore actions are published "

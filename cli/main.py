@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import DbUrl, console, fail, progress_bar, settings, setup_logging, step
+from cli.common import DbUrl, console, fail, progress_bar, settings, setup_logging, shown_url, step
 from lovemachine.listings import ListingEvent
 
 if TYPE_CHECKING:
@@ -68,8 +68,10 @@ def db_upgrade(database_url: DbUrl = None, revision: str = "head") -> None:
     try:
         upgrade(s.database_url, revision)
     except Exception as exc:
-        fail(f"migration failed on {s.database_url}: {exc}")
-    console.print(f"database at {s.database_url} is at revision {current_revision(s.database_url)}")
+        fail(f"migration failed on {shown_url(s.database_url)}: {exc}")
+    console.print(
+        f"database at {shown_url(s.database_url)} is at revision {current_revision(s.database_url)}"
+    )
 
 
 @db_app.command("current")

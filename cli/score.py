@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cli.common import DbUrl, console, fail, progress_bar, settings
+from cli.common import DbUrl, console, fail, progress_bar, settings, shown_url
 
 if TYPE_CHECKING:
     from lovemachine.config import Settings
@@ -94,8 +94,8 @@ def _live_scorer(s: Settings) -> Scorer:
         fail(str(exc))
     except Exception as exc:
         fail(
-            f"cannot read the model registry at {s.database_url} ({exc}); run `lovemachine db upgrade` and "
-            "`lovemachine train` first"
+            f"cannot read the model registry at {shown_url(s.database_url)} ({exc}); run "
+            "`lovemachine db upgrade` and `lovemachine train` first"
         )
 
 

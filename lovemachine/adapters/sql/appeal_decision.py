@@ -145,7 +145,7 @@ class AppealDecisionMixin(SqlBase):
                 label_id = self._appeal_label(conn, appeal, staff, reason, st["category"], True, now)
                 return label_id, None, ()
             label_id = self._appeal_label(conn, appeal, staff, reason, None, False, now)
-            self._supersede_violations(conn, appeal, label_id)
+            self._supersede(conn, appeal, label_id, violation=True)
             # the hide carries over to versions edited since, unless one of them was restricted itself
             later = current or latest_restriction(conn, appeal.listing_id, listing["version"]) is None
             restore = listing["status"] == "hidden" and later
@@ -164,7 +164,7 @@ class AppealDecisionMixin(SqlBase):
             return None, None, ()
         assert category is not None
         label_id = self._appeal_label(conn, appeal, staff, reason, category, True, now)
-        self._supersede_no_violation(conn, appeal, label_id)
+        self._supersede(conn, appeal, label_id, violation=False)
         if not (current and listing["status"] == "visible"):
             return label_id, None, ()
         plan = self._appeal_statement(conn, appeal, Kind.RESTRICTION, category, reason, now, None)
@@ -204,28 +204,15 @@ class AppealDecisionMixin(SqlBase):
         )
 
     @staticmethod
-    def _supersede_violations(conn: Connection, appeal: Appeal, label_id: int) -> None:
-        """The labels that confirmed the overturned restriction are set aside for training."""
+    def _supersede(conn: Connection, appeal: Appeal, label_id: int, *, violation: bool) -> None:
+        """The standing labels the decision reverses (those that found a violation, or none) are set
+        aside for training: superseded by the decider's label."""
         conn.execute(
             update(labels)
             .where(
                 labels.c.listing_id == appeal.listing_id,
                 labels.c.listing_version == appeal.listing_version,
-                labels.c.violation.is_(True),
-                labels.c.superseded_by.is_(None),
-                labels.c.id != label_id,
-            )
-            .values(superseded_by=label_id)
-        )
-
-    @staticmethod
-    def _supersede_no_violation(conn: Connection, appeal: Appeal, label_id: int) -> None:
-        conn.execute(
-            update(labels)
-            .where(
-                labels.c.listing_id == appeal.listing_id,
-                labels.c.listing_version == appeal.listing_version,
-                labels.c.violation.is_(False),
+                labels.c.violation.is_(violation),
                 labels.c.superseded_by.is_(None),
                 labels.c.id != label_id,
             )

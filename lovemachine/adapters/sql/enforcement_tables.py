@@ -19,7 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from lovemachine.adapters.sql.tables import ID, BigId, UtcDateTime, metadata
+from lovemachine.adapters.sql.tables import ID, BigId, UtcDateTime, listing_content, metadata
 
 # 0005 (enforcement record, DSA): every listing version judged, the statements of reasons, appeals.
 listing_versions = Table(
@@ -27,16 +27,7 @@ listing_versions = Table(
     metadata,
     Column("listing_id", String(ID), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("seller_id", String(ID), nullable=False),
-    Column("title", Text, nullable=False),
-    Column("description", Text, nullable=False),
-    Column("price", Float, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("category", String(ID), nullable=False),
-    Column("brand", String(256), nullable=True),
-    Column("condition", String(64), nullable=True),
-    Column("image_urls", JSON, nullable=False),
-    Column("locale", String(35), nullable=False),
+    *listing_content(),
     Column("first_seen_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("listing_id", "version"),
     Index(None, "seller_id"),

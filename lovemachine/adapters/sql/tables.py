@@ -80,21 +80,30 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 ID = 128  # length of external identifiers (listing ids, seller ids, model versions, categories)
 
+
+def listing_content() -> list[Column[Any]]:
+    """A listing version's content columns (new objects each call: a column belongs to one table),
+    shared by ``listings`` (the current version) and ``listing_versions`` (every version judged)."""
+    return [
+        Column("seller_id", String(ID), nullable=False),
+        Column("title", Text, nullable=False),
+        Column("description", Text, nullable=False),
+        Column("price", Float, nullable=False),
+        Column("currency", String(3), nullable=False),
+        Column("category", String(ID), nullable=False),
+        Column("brand", String(256), nullable=True),
+        Column("condition", String(64), nullable=True),
+        Column("image_urls", JSON, nullable=False),
+        Column("locale", String(35), nullable=False),
+    ]
+
+
 listings = Table(
     "listings",
     metadata,
     Column("id", String(ID), nullable=False),
     Column("version", Integer, nullable=False),
-    Column("seller_id", String(ID), nullable=False),
-    Column("title", Text, nullable=False),
-    Column("description", Text, nullable=False),
-    Column("price", Float, nullable=False),
-    Column("currency", String(3), nullable=False),
-    Column("category", String(ID), nullable=False),
-    Column("brand", String(256), nullable=True),
-    Column("condition", String(64), nullable=True),
-    Column("image_urls", JSON, nullable=False),
-    Column("locale", String(35), nullable=False),
+    *listing_content(),
     Column("status", String(16), nullable=False),
     Column("first_seen_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from lovemachine.adapters.sql.engine import read_connection, write_transaction
 from lovemachine.adapters.sql.tables import audit_log
 from lovemachine.dsa.policy import DsaPolicy
+from lovemachine.errors import ConfigurationError
 from lovemachine.review.audit import AuditSample
 
 
@@ -31,7 +32,9 @@ def dialect_insert(conn: Connection, table: Table) -> Any:
         return postgresql.insert(table)
     if name == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"the SQL store supports sqlite and postgresql, not {name!r}")
+    raise ConfigurationError(
+        f"the SQL store supports sqlite and postgresql, not {name!r}: check LOVEMACHINE_DATABASE_URL"
+    )
 
 
 class SqlBase:
